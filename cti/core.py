@@ -1,0 +1,349 @@
+"""The T-Server core, sans-IO: client sessions, registrations, requests -> switch -> deliveries.
+
+Bytes from a client go in (`receive_data(session, data, now)`); frames for clients come out,
+queued on each Session (`Session.take_output()`), and the core says which sessions have new
+output. The trio edge (cti.server) only moves bytes and rings doorbells; everything a client
+can observe is decided here, with time passed in.
+
+Per request: the framer cuts frames, the codec decodes them (a bad frame -> EventError, a
+broken stream -> EventError then close), the core checks the session may do this (client
+registered, DN registered and not in Monitor mode), calls the switch operation, then stamps
+each resulting event once (EventSequenceNumber, time) and delivers it to every session
+registered on its ThisDN. The first event at the requesting DN carries the request's
+ReferenceID, for the requester only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol import wire
+from protocol.codec import decode, encode
+from protocol.enums import RegisterMode
+from protocol.errors import ErrorCode, FrameError, MessageError
+from protocol.framer import Framer
+from protocol.messages import (
+    PROTOCOL_VERSION,
+    Event,
+    EventError,
+    EventRegistered,
+    EventServerInfo,
+    Message,
+    Request,
+    RequestAnswerCall,
+    RequestMakeCall,
+    RequestRegisterAddress,
+    RequestRegisterClient,
+    RequestReleaseCall,
+)
+from protocol.values import ConnID, KVList
+from switch.pbx import Switch, SwitchError
+
+log = logging.getLogger("ctiemu.core")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerIdentity:
+    """What EventServerInfo tells a client about this server."""
+
+    name: str
+    version: str
+    start_time: float
+
+
+@dataclass(eq=False)
+class Session:
+    """One client connection as the core sees it."""
+
+    id: int
+    framer: Framer
+    peer: str = ""
+    application_name: str | None = None
+    registrations: dict[str, RegisterMode] = field(default_factory=dict)
+    #: Set when the server has decided to close this session once its output is flushed.
+    closing: bool = False
+    close_reason: str = ""
+    _output: list[bytes] = field(default_factory=list)
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self._output)
+
+    def send(self, frame: bytes) -> None:
+        self._output.append(frame)
+
+    def take_output(self) -> bytes:
+        """Everything pending, as one buffer for one write."""
+        data = b"".join(self._output)
+        self._output.clear()
+        return data
+
+
+class _Refusal(Exception):
+    """Internal: a request is refused before reaching the switch."""
+
+    def __init__(self, code: ErrorCode, message: str, *, this_dn: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.this_dn = this_dn
+
+
+class TServerCore:
+    """All T-Server state and behaviour, with no I/O."""
+
+    def __init__(
+        self,
+        switch: Switch,
+        identity: ServerIdentity,
+        *,
+        max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        self.switch = switch
+        self.identity = identity
+        self.max_frame_size = max_frame_size
+        self.sessions: dict[int, Session] = {}
+        self._next_session = 1
+        self._sequence = 0
+        #: dn -> {session id: mode}, in registration order.
+        self._registered: dict[str, dict[int, RegisterMode]] = {}
+        self._handlers: dict[type[Message], Callable[[Session, Any, float], None]] = {
+            RequestRegisterClient: self._on_register_client,
+            RequestRegisterAddress: self._on_register_address,
+            RequestMakeCall: self._on_make_call,
+            RequestAnswerCall: self._on_answer_call,
+            RequestReleaseCall: self._on_release_call,
+        }
+        self._woken: set[Session] = set()
+
+    # ----------------------------------------------------------------------------------------
+    # Session life
+
+    def open_session(self, peer: str = "") -> Session:
+        session = Session(self._next_session, Framer(self.max_frame_size), peer=peer)
+        self._next_session += 1
+        self.sessions[session.id] = session
+        return session
+
+    def close_session(self, session: Session) -> None:
+        """The connection is gone: end its registrations."""
+        for dn in session.registrations:
+            holders = self._registered.get(dn)
+            if holders is not None:
+                holders.pop(session.id, None)
+                if not holders:
+                    del self._registered[dn]
+        session.registrations.clear()
+        self.sessions.pop(session.id, None)
+
+    def registered_sessions(self, dn: str) -> list[Session]:
+        return [self.sessions[sid] for sid in self._registered.get(dn, {})]
+
+    # ----------------------------------------------------------------------------------------
+    # Input
+
+    def receive_data(self, session: Session, data: bytes, now: float) -> set[Session]:
+        """Bytes from a client. Returns the sessions that have new output."""
+        self._woken = set()
+        if session.closing:
+            return self._woken
+        session.framer.receive_data(data)
+        while not session.closing:
+            try:
+                frame = session.framer.next_frame()
+            except FrameError as err:
+                log.info("session %d: %s; closing", session.id, err)
+                self._error(session, err.code, str(err), None, now)
+                self._close(session, str(err))
+                break
+            if frame is None:
+                break
+            self._receive_frame(session, frame, now)
+        return self._woken
+
+    def _receive_frame(self, session: Session, frame: bytes, now: float) -> None:
+        try:
+            msg = decode(frame)
+        except MessageError as err:
+            log.debug("session %d: %s", session.id, err)
+            ref = getattr(err, "reference_id", None)
+            self._error(session, err.code, str(err), ref, now)
+            return
+        self.handle_request(session, msg, now)
+
+    def handle_request(self, session: Session, msg: Message, now: float) -> None:
+        """One decoded message from a client."""
+        handler = self._handlers.get(type(msg))
+        try:
+            if not isinstance(msg, Request) or handler is None:
+                raise _Refusal(
+                    ErrorCode.UnsupportedOperation,
+                    f"{msg.MESSAGE_TYPE.name} is not supported by this server",
+                )
+            if session.application_name is None and not isinstance(msg, RequestRegisterClient):
+                raise _Refusal(
+                    ErrorCode.ClientNotRegistered,
+                    "send RequestRegisterClient before any other request",
+                )
+            handler(session, msg, now)
+        except _Refusal as refusal:
+            self._error(session, refusal.code, refusal.message, msg.reference_id, now,
+                        this_dn=refusal.this_dn)
+        except SwitchError as err:
+            self._error(session, err.code, err.message, msg.reference_id, now,
+                        this_dn=err.this_dn, conn_id=err.conn_id)
+        except Exception:  # a bug of ours, not the client's: log it, answer, keep serving
+            log.exception("session %d: internal error handling %r", session.id, msg)
+            self._error(session, ErrorCode.InternalError, "internal error", msg.reference_id, now)
+
+    # ----------------------------------------------------------------------------------------
+    # Handlers
+
+    def _on_register_client(self, session: Session, req: RequestRegisterClient, now: float) -> None:
+        if session.application_name is not None:
+            raise _Refusal(ErrorCode.InvalidState, "client already registered")
+        major = _major_version(req.protocol_version)
+        if major != PROTOCOL_VERSION[0]:
+            self._error(
+                session,
+                ErrorCode.ProtocolVersion,
+                f"protocol version {req.protocol_version!r} not supported; this server speaks "
+                f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
+                req.reference_id,
+                now,
+            )
+            self._close(session, "unsupported protocol version")
+            return
+        session.application_name = req.application_name
+        log.info("session %d: client %r registered", session.id, req.application_name)
+        info = EventServerInfo(
+            reference_id=req.reference_id,
+            protocol_version=f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
+            server_version=self.identity.version,
+            application_name=self.identity.name,
+            server_start_time=int(self.identity.start_time),
+            extensions=KVList([("capabilities", KVList(
+                (t.__name__, 1) for t in self._handlers
+            ))]),
+        )
+        self._deliver_to(session, self._stamp(info, now))
+
+    def _on_register_address(
+        self, session: Session, req: RequestRegisterAddress, now: float
+    ) -> None:
+        dn = req.this_dn
+        if not self.switch.has_dn(dn):
+            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        for sid, mode in self._registered.get(dn, {}).items():
+            if sid != session.id and RegisterMode.Private in (mode, req.register_mode):
+                raise _Refusal(
+                    ErrorCode.ResourceSeized,
+                    f"DN {dn!r} is registered in Private mode by another client"
+                    if mode is RegisterMode.Private
+                    else f"DN {dn!r} is registered by another client; Private needs it alone",
+                    this_dn=dn,
+                )
+        self._registered.setdefault(dn, {})[session.id] = req.register_mode
+        session.registrations[dn] = req.register_mode
+        self._deliver_to(
+            session, self._stamp(EventRegistered(reference_id=req.reference_id, this_dn=dn), now)
+        )
+
+    def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.make_call(req.this_dn, req.other_dn, now=now, user_data=req.user_data)
+        self._publish(events, now, session, req)
+
+    def _on_answer_call(self, session: Session, req: RequestAnswerCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.answer_call(req.this_dn, req.conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_release_call(self, session: Session, req: RequestReleaseCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.release_call(req.this_dn, req.conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    # ----------------------------------------------------------------------------------------
+    # Output
+
+    def _require_control(self, session: Session, dn: str) -> None:
+        mode = session.registrations.get(dn)
+        if mode is None:
+            if not self.switch.has_dn(dn):
+                raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured",
+                               this_dn=dn)
+            raise _Refusal(ErrorCode.NotRegistered, f"register {dn} before controlling it",
+                           this_dn=dn)
+        if mode is RegisterMode.Monitor:
+            raise _Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode",
+                           this_dn=dn)
+
+    def _stamp(self, event: Event, now: float) -> Event:
+        self._sequence += 1
+        micros = round(now * 1_000_000)
+        secs, usecs = divmod(micros, 1_000_000)
+        return dataclasses.replace(
+            event, event_sequence_number=self._sequence, time_in_secs=secs, time_in_usecs=usecs
+        )
+
+    def _publish(
+        self, events: Iterable[Event], now: float, requester: Session, request: Request
+    ) -> None:
+        """Stamp each event once and deliver it to every session registered on its ThisDN."""
+        answered = request.reference_id is None
+        request_dn = getattr(request, "this_dn", None)
+        for event in events:
+            stamped = self._stamp(event, now)
+            dn = getattr(stamped, "this_dn", None)
+            holders = self._registered.get(dn, {}) if dn is not None else {}
+            shared: bytes | None = None
+            for sid in holders:
+                session = self.sessions[sid]
+                if not answered and session is requester and dn == request_dn:
+                    answered = True
+                    session.send(encode(dataclasses.replace(
+                        stamped, reference_id=request.reference_id)))
+                else:
+                    if shared is None:
+                        shared = encode(stamped)
+                    session.send(shared)
+                self._woken.add(session)
+
+    def _deliver_to(self, session: Session, event: Event) -> None:
+        session.send(encode(event))
+        self._woken.add(session)
+
+    def _error(
+        self,
+        session: Session,
+        code: ErrorCode,
+        message: str,
+        reference_id: int | None,
+        now: float,
+        *,
+        this_dn: str | None = None,
+        conn_id: ConnID | None = None,
+    ) -> None:
+        event = EventError(
+            reference_id=reference_id,
+            error_code=int(code),
+            error_message=message,
+            this_dn=this_dn,
+            conn_id=conn_id,
+        )
+        self._deliver_to(session, self._stamp(event, now))
+
+    def _close(self, session: Session, reason: str) -> None:
+        session.closing = True
+        session.close_reason = reason
+        self._woken.add(session)
+
+
+def _major_version(text: str) -> int | None:
+    major, _, _minor = text.partition(".")
+    return int(major) if major.isdigit() else None

@@ -1,0 +1,74 @@
+"""How events are shown to people and scripts: one readable line, or one JSON object."""
+
+from __future__ import annotations
+
+import json
+import time
+from enum import IntEnum
+from typing import Any
+
+from protocol.messages import Event, Message
+from protocol.values import ConnID, KVList
+
+_LABELS = {
+    "this_dn": None,
+    "conn_id": "conn",
+    "other_dn": "other",
+    "call_type": "type",
+    "this_dn_role": "role",
+    "other_dn_role": "other-role",
+    "call_state": "state",
+    "error_code": "code",
+    "error_message": "message",
+    "call_uuid": "uuid",
+    "user_data": "data",
+}
+_HIDDEN = {"event_sequence_number", "time_in_secs", "time_in_usecs", "reference_id", "call_uuid"}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, KVList):
+        return json.dumps(value.to_json(), ensure_ascii=False)
+    if isinstance(value, str) and (not value or " " in value):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def format_event(event: Message) -> str:
+    """One readable line: time, event name, ThisDN, then the other attributes."""
+    stamp = ""
+    if isinstance(event, Event) and event.time is not None:
+        t = event.time
+        stamp = time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d} "
+    attrs = event.attributes()
+    parts = [f"{stamp}{type(event).__name__}"]
+    if "this_dn" in attrs:
+        parts.append(str(attrs["this_dn"]))
+    for name, value in attrs.items():
+        if name in _HIDDEN or name == "this_dn":
+            continue
+        label = _LABELS.get(name) or name
+        parts.append(f"{label}={_show(value)}")
+    return " ".join(parts)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, ConnID):
+        return str(value)
+    if isinstance(value, KVList):
+        return value.to_json()
+    if isinstance(value, bytes):
+        return {"hex": value.hex()}
+    return value
+
+
+def event_to_json(event: Message) -> str:
+    """One JSON object: {"event": name, attribute fields...}; enums by name, ConnID as hex."""
+    record: dict[str, Any] = {"event": type(event).__name__}
+    for name, value in event.attributes().items():
+        record[name] = _json_value(value)
+    return json.dumps(record, ensure_ascii=False)

@@ -1,0 +1,118 @@
+"""The trio edge of the T-Server: accept connections, move bytes, ring writers.
+
+Thin by design (like trio-websocket's server): one nursery per connection with a reader that
+feeds the sans-IO core and a writer that sends everything pending for the session in one write.
+All behaviour lives in cti.core.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import trio
+
+from cti.core import Session, TServerCore
+
+log = logging.getLogger("ctiemu.server")
+
+#: How long a session the server is closing may take to receive its last frames.
+CLOSE_FLUSH_SECONDS = 5.0
+RECEIVE_SIZE = 65536
+
+
+class _Doorbell:
+    """Wakes a session's writer; ringing twice before it wakes is one ring."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def ring(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+        self._event = trio.Event()
+
+
+class TServer:
+    """Serves a TServerCore over TCP."""
+
+    def __init__(self, core: TServerCore, *, clock: Callable[[], float] = time.time) -> None:
+        self.core = core
+        self.clock = clock
+        self._bells: dict[int, _Doorbell] = {}
+
+    async def serve(
+        self,
+        host: str,
+        port: int,
+        *,
+        task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Listen on host:port (port 0 picks one) until cancelled."""
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        for listener in listeners:
+            log.info("listening on %s:%d", *listener.socket.getsockname()[:2])
+        task_status.started(listeners)
+        await trio.serve_listeners(self.handle_stream, listeners)
+
+    async def handle_stream(self, stream: trio.SocketStream) -> None:
+        """Serve one client connection until either side closes it."""
+        try:
+            peer = "%s:%d" % stream.socket.getpeername()[:2]
+        except OSError:
+            peer = "?"
+        session = self.core.open_session(peer)
+        bell = self._bells[session.id] = _Doorbell()
+        log.info("session %d: connected from %s", session.id, peer)
+        reason = "client closed the connection"
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_loop, stream, session, bell, nursery.cancel_scope)
+                reason = await self._read_loop(stream, session)
+                if session.closing:
+                    bell.ring()  # let the writer flush the last frames, then it returns
+                    nursery.cancel_scope.deadline = trio.current_time() + CLOSE_FLUSH_SECONDS
+                else:
+                    nursery.cancel_scope.cancel()
+        finally:
+            self.core.close_session(session)
+            del self._bells[session.id]
+            await trio.aclose_forcefully(stream)
+            log.info("session %d: closed (%s)", session.id, session.close_reason or reason)
+
+    async def _read_loop(self, stream: trio.SocketStream, session: Session) -> str:
+        while not session.closing:
+            try:
+                data = await stream.receive_some(RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                return f"connection lost: {exc}"
+            if not data:
+                return "client closed the connection"
+            for woken in self.core.receive_data(session, data, self.clock()):
+                bell = self._bells.get(woken.id)
+                if bell is not None:
+                    bell.ring()
+        return session.close_reason
+
+    async def _write_loop(
+        self,
+        stream: trio.SocketStream,
+        session: Session,
+        bell: _Doorbell,
+        connection_scope: trio.CancelScope,
+    ) -> None:
+        while True:
+            await bell.wait()
+            data = session.take_output()
+            if data:
+                try:
+                    await stream.send_all(data)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    connection_scope.cancel()
+                    return
+            if session.closing and not session.has_output:
+                connection_scope.cancel()
+                return

@@ -1,0 +1,22 @@
+"""switch: the soft PBX model. Pure and deterministic: operations and `now` in, events out.
+
+No sockets, no clock reads, no trio. Events are the protocol's own event values
+(protocol.messages), each addressed to the DN in its ThisDN; the T-Server core stamps and
+delivers them.
+"""
+
+from __future__ import annotations
+
+from switch.config import ConfigError, SwitchConfig
+from switch.pbx import Call, Party, PartyInput, PartyState, Switch, SwitchError
+
+__all__ = [
+    "Call",
+    "ConfigError",
+    "Party",
+    "PartyInput",
+    "PartyState",
+    "Switch",
+    "SwitchConfig",
+    "SwitchError",
+]

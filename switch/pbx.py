@@ -1,0 +1,295 @@
+"""The soft PBX: DNs, calls and parties, driven by operations and passed-in time.
+
+Theory of operation
+-------------------
+A Call has a ConnID, a CallUUID, a CallType and Parties. Each Party is one DN's leg of the call
+and moves through PartyState by PartyInput. The legal moves are data, in PARTY_TRANSITIONS:
+(state, input) -> (new state, event class). Anything not in the table is a SwitchError naming
+the state and the input, raised before anything changes, so every operation is atomic.
+
+Each operation returns the events it caused, in the protocol's vocabulary, each addressed to
+the DN in its ThisDN, in the order a real T-Server reports them. The switch never stamps
+sequence numbers, times or ReferenceIDs: that is the T-Server core's job.
+
+Basic internal call (Genesys Events and Models Reference, basic call models):
+    MakeCall A->B     A: EventDialing          B: EventRinging
+    AnswerCall B      B: EventEstablished      A: EventEstablished
+    ReleaseCall A     A: EventReleased         B: EventReleased
+    MakeCall A->B, B busy:  A: EventDialing, EventDestinationBusy; then A releases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+
+from protocol.enums import CallState, CallType, DNRole
+from protocol.errors import ErrorCode
+from protocol.messages import (
+    CallEvent,
+    EventDestinationBusy,
+    EventDialing,
+    EventEstablished,
+    EventReleased,
+    EventRinging,
+)
+from protocol.values import ConnID, KVList
+from switch.config import SwitchConfig
+
+
+class SwitchError(Exception):
+    """An operation the switch refuses. Carries the EventError code for the requester."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        this_dn: str | None = None,
+        conn_id: ConnID | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.this_dn = this_dn
+        self.conn_id = conn_id
+
+
+class PartyState(Enum):
+    """One DN's leg of a call."""
+
+    Null = "null"  #: not yet in the call
+    Dialing = "dialing"  #: originated the call; the far end is not connected yet
+    Ringing = "ringing"  #: the call is alerting here
+    Busy = "busy"  #: originated the call and found the destination busy
+    Established = "established"  #: connected
+    Released = "released"  #: gone from the call
+
+
+class PartyInput(Enum):
+    """What can happen to a party."""
+
+    Originate = "originate"  #: this DN places the call
+    Alert = "alert"  #: the call is offered to this DN
+    Answer = "answer"  #: this DN answers
+    OtherAnswered = "other-answered"  #: the called party answered
+    DestinationBusy = "destination-busy"  #: the called party is busy
+    Release = "release"  #: this DN releases
+    OtherReleased = "other-released"  #: the last other party left the call
+
+
+#: The party state machine: (state, input) -> (new state, event reported at the party's DN).
+PARTY_TRANSITIONS: dict[tuple[PartyState, PartyInput], tuple[PartyState, type[CallEvent]]] = {
+    (PartyState.Null, PartyInput.Originate): (PartyState.Dialing, EventDialing),
+    (PartyState.Null, PartyInput.Alert): (PartyState.Ringing, EventRinging),
+    (PartyState.Dialing, PartyInput.OtherAnswered): (PartyState.Established, EventEstablished),
+    (PartyState.Dialing, PartyInput.DestinationBusy): (PartyState.Busy, EventDestinationBusy),
+    (PartyState.Dialing, PartyInput.Release): (PartyState.Released, EventReleased),
+    (PartyState.Dialing, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
+    (PartyState.Ringing, PartyInput.Answer): (PartyState.Established, EventEstablished),
+    (PartyState.Ringing, PartyInput.Release): (PartyState.Released, EventReleased),
+    (PartyState.Ringing, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
+    (PartyState.Busy, PartyInput.Release): (PartyState.Released, EventReleased),
+    (PartyState.Established, PartyInput.Release): (PartyState.Released, EventReleased),
+    (PartyState.Established, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
+}
+
+
+@dataclass(slots=True)
+class Party:
+    """One DN's leg of a call."""
+
+    dn: str
+    role: DNRole
+    state: PartyState = PartyState.Null
+
+
+@dataclass(slots=True)
+class Call:
+    """A call: its identity and its parties, in the order they joined."""
+
+    conn_id: ConnID
+    call_uuid: str
+    call_type: CallType
+    parties: list[Party] = field(default_factory=list)
+    user_data: KVList | None = None
+    #: The party the call was made to, joined or not (a busy destination never joins).
+    destination: Party | None = None
+
+    def party_at(self, dn: str) -> Party | None:
+        for party in self.parties:
+            if party.dn == dn and party.state is not PartyState.Released:
+                return party
+        return None
+
+    def others(self, party: Party) -> list[Party]:
+        return [p for p in self.parties if p is not party and p.state is not PartyState.Released]
+
+
+class Switch:
+    """The PBX model. Every public operation returns the events it caused."""
+
+    def __init__(self, config: SwitchConfig, *, id_seed: int = 0) -> None:
+        self.config = config
+        self._extensions = frozenset(config.extensions)
+        self._id_seed = id_seed & 0xFFFF_FFFF
+        self._next_call = 1
+        self._calls: dict[ConnID, Call] = {}
+        self._calls_at: dict[str, list[Call]] = {dn: [] for dn in config.extensions}
+
+    # ----------------------------------------------------------------------------------------
+    # Queries
+
+    def has_dn(self, dn: str) -> bool:
+        return dn in self._extensions
+
+    def calls_at(self, dn: str) -> list[Call]:
+        """The calls in which `dn` has a party that has not been released."""
+        return list(self._calls_at.get(dn, ()))
+
+    def call(self, conn_id: ConnID) -> Call | None:
+        return self._calls.get(conn_id)
+
+    @property
+    def calls(self) -> list[Call]:
+        return list(self._calls.values())
+
+    # ----------------------------------------------------------------------------------------
+    # Operations
+
+    def make_call(
+        self, this_dn: str, other_dn: str, *, now: float, user_data: KVList | None = None
+    ) -> list[CallEvent]:
+        """This DN calls another extension."""
+        del now  # no timers yet on the basic call
+        self._require_dn(this_dn)
+        if not self.has_dn(other_dn):
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"destination {other_dn!r} is not configured",
+                this_dn=this_dn,
+            )
+        if self._calls_at[this_dn]:
+            raise SwitchError(
+                ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
+            )
+        call = self._new_call(CallType.Internal, user_data)
+        caller = Party(this_dn, DNRole.Origination)
+        callee = Party(other_dn, DNRole.Destination)
+        call.destination = callee
+        call.parties.append(caller)
+        self._join(call, caller)
+        events = [self._move(call, caller, PartyInput.Originate, other=callee)]
+        if other_dn == this_dn or self._calls_at[other_dn]:
+            events.append(
+                self._move(call, caller, PartyInput.DestinationBusy, other=callee,
+                           call_state=CallState.Busy)
+            )
+            return events
+        call.parties.append(callee)
+        self._join(call, callee)
+        events.append(self._move(call, callee, PartyInput.Alert, other=caller))
+        return events
+
+    def answer_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+        """This DN answers the call ringing on it."""
+        del now
+        call, party = self._party(this_dn, conn_id)
+        self._check(party, PartyInput.Answer)
+        events = [self._move(call, party, PartyInput.Answer, other=self._peer(call, party))]
+        for other in call.others(party):
+            if other.state is PartyState.Dialing:
+                events.append(self._move(call, other, PartyInput.OtherAnswered, other=party))
+        return events
+
+    def release_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+        """This DN leaves the call; a two-party call ends for the other party too."""
+        del now
+        call, party = self._party(this_dn, conn_id)
+        self._check(party, PartyInput.Release)
+        peer = self._peer(call, party)
+        events = [self._move(call, party, PartyInput.Release, other=peer, call_state=CallState.Ok)]
+        remaining = call.others(party)
+        if len(remaining) == 1:
+            last = remaining[0]
+            events.append(
+                self._move(call, last, PartyInput.OtherReleased, other=party,
+                           call_state=CallState.Ok)
+            )
+        if not call.others(party):
+            del self._calls[call.conn_id]
+        return events
+
+    # ----------------------------------------------------------------------------------------
+    # Internals
+
+    def _new_call(self, call_type: CallType, user_data: KVList | None) -> Call:
+        n = self._next_call
+        self._next_call += 1
+        conn_id = ConnID((self._id_seed << 32) | n)
+        call_uuid = uuid.UUID(int=(self._id_seed << 96) | n).hex.upper()
+        call = Call(conn_id, call_uuid, call_type, user_data=user_data)
+        self._calls[conn_id] = call
+        return call
+
+    def _join(self, call: Call, party: Party) -> None:
+        self._calls_at[party.dn].append(call)
+
+    def _require_dn(self, dn: str) -> None:
+        if not self.has_dn(dn):
+            raise SwitchError(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+
+    def _party(self, dn: str, conn_id: ConnID) -> tuple[Call, Party]:
+        self._require_dn(dn)
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None:
+            raise SwitchError(
+                ErrorCode.InvalidConnID,
+                f"no call {conn_id} at {dn}",
+                this_dn=dn,
+                conn_id=conn_id,
+            )
+        return call, party
+
+    def _peer(self, call: Call, party: Party) -> Party | None:
+        """The party on the other end, for OtherDN: the first other party of the call."""
+        for p in call.parties:
+            if p is not party:
+                return p
+        return call.destination if call.destination is not party else None
+
+    def _check(self, party: Party, event: PartyInput) -> None:
+        if (party.state, event) not in PARTY_TRANSITIONS:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{party.dn} is {party.state.value} in the call: cannot {event.value}",
+                this_dn=party.dn,
+            )
+
+    def _move(
+        self,
+        call: Call,
+        party: Party,
+        event: PartyInput,
+        *,
+        other: Party | None,
+        call_state: CallState | None = None,
+    ) -> CallEvent:
+        self._check(party, event)
+        new_state, event_class = PARTY_TRANSITIONS[(party.state, event)]
+        party.state = new_state
+        if new_state is PartyState.Released:
+            self._calls_at[party.dn].remove(call)
+        return event_class(
+            this_dn=party.dn,
+            conn_id=call.conn_id,
+            call_type=call.call_type,
+            this_dn_role=party.role,
+            other_dn=other.dn if other else None,
+            other_dn_role=other.role if other else None,
+            call_state=call_state,
+            call_uuid=call.call_uuid,
+            user_data=call.user_data,
+        )
