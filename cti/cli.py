@@ -1,9 +1,9 @@
 """The `ctiemu` command line: serve, monitor, call.
 
-    ctiemu serve [--host H] [--port P] [--config FILE]
-    ctiemu monitor DN... [--json] [--count N] [--server HOST:PORT]
-    ctiemu call FROM TO [--timeout SECONDS] [--json] [--server HOST:PORT]
-    ctiemu --version
+ctiemu serve [--host H] [--port P] [--config FILE]
+ctiemu monitor DN... [--json] [--count N] [--server HOST:PORT]
+ctiemu call FROM TO [--timeout SECONDS] [--json] [--server HOST:PORT]
+ctiemu --version
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def client_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--server", type=_server_address, default=("127.0.0.1", 7000), metavar="HOST:PORT",
+            "--server",
+            type=_server_address,
+            default=("127.0.0.1", 7000),
+            metavar="HOST:PORT",
             help="T-Server to use (default 127.0.0.1:7000)",
         )
         sub.add_argument("--json", action="store_true", help="print events as JSON lines")
@@ -149,8 +152,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         trio.run(_serve_main, config)
     except OSError as exc:
-        print(f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
-              file=sys.stderr)
+        print(
+            f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_UNREACHABLE
     return EXIT_OK
 
@@ -197,9 +202,7 @@ async def _call(args: argparse.Namespace) -> int:
     emit = _printer(args.json)
     async with open_client(host, port, application_name="ctiemu-call") as client:
         await client.register_address(args.from_dn)
-        dialing = await client.request(
-            RequestMakeCall(this_dn=args.from_dn, other_dn=args.to_dn)
-        )
+        dialing = await client.request(RequestMakeCall(this_dn=args.from_dn, other_dn=args.to_dn))
         assert isinstance(dialing, CallEvent), dialing
         conn_id = dialing.conn_id
         ended = await _follow_call(client, args.from_dn, conn_id, emit, args.timeout)
@@ -235,9 +238,11 @@ async def _follow_call(
     return False
 
 
-def _run_client(fn: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
+def _run_client(
+    fn: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace
+) -> int:
     try:
-        result = trio.run(fn, args)  # type: ignore[arg-type]
+        result: int = trio.run(fn, args)
     except TServerError as exc:
         print(f"ctiemu: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -245,13 +250,16 @@ def _run_client(fn: Callable[[argparse.Namespace], object], args: argparse.Names
         host, port = args.server
         print(f"ctiemu: cannot talk to the T-Server at {host}:{port}: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    return int(result)  # type: ignore[call-overload]
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "serve"
+        level=logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command == "serve"
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,

@@ -129,7 +129,7 @@ class TClient:
                     break
                 if not data:
                     break
-                self._framer.receive_data(data)
+                self._framer.receive_data(bytes(data))
                 try:
                     for frame in self._framer.frames():
                         message = decode(frame)
@@ -167,20 +167,27 @@ async def open_client(
     """Connect, perform the RegisterClient handshake, and yield a ready TClient."""
     with trio.fail_after(timeout):
         stream = await trio.open_tcp_stream(host, port)
-    async with stream, trio.open_nursery() as nursery:
-        client = TClient(stream)
-        nursery.start_soon(client._read_loop)
-        try:
-            info = await client.request(
-                RequestRegisterClient(
-                    protocol_version=f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
-                    application_name=application_name,
-                    application_password=password,
-                ),
-                timeout=timeout,
-            )
-            assert isinstance(info, EventServerInfo), info
-            client.server_info = info
-            yield client
-        finally:
-            nursery.cancel_scope.cancel()
+    try:
+        async with stream, trio.open_nursery() as nursery:
+            client = TClient(stream)
+            nursery.start_soon(client._read_loop)
+            try:
+                info = await client.request(
+                    RequestRegisterClient(
+                        protocol_version=f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
+                        application_name=application_name,
+                        application_password=password,
+                    ),
+                    timeout=timeout,
+                )
+                assert isinstance(info, EventServerInfo), info
+                client.server_info = info
+                yield client
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # The reader task only ends quietly, so a group holds the caller's own exception:
+        # give it back as it was raised rather than wrapped.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise

@@ -15,7 +15,7 @@ from typing import Any
 from protocol import wire
 from switch.config import ConfigError, SwitchConfig
 
-__all__ = ["ConfigError", "Config", "ServerConfig", "default_config", "load_config", "parse_config"]
+__all__ = ["Config", "ConfigError", "ServerConfig", "default_config", "load_config", "parse_config"]
 
 
 @dataclass(frozen=True, slots=True)

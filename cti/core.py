@@ -191,11 +191,24 @@ class TServerCore:
                 )
             handler(session, msg, now)
         except _Refusal as refusal:
-            self._error(session, refusal.code, refusal.message, msg.reference_id, now,
-                        this_dn=refusal.this_dn)
+            self._error(
+                session,
+                refusal.code,
+                refusal.message,
+                msg.reference_id,
+                now,
+                this_dn=refusal.this_dn,
+            )
         except SwitchError as err:
-            self._error(session, err.code, err.message, msg.reference_id, now,
-                        this_dn=err.this_dn, conn_id=err.conn_id)
+            self._error(
+                session,
+                err.code,
+                err.message,
+                msg.reference_id,
+                now,
+                this_dn=err.this_dn,
+                conn_id=err.conn_id,
+            )
         except Exception:  # a bug of ours, not the client's: log it, answer, keep serving
             log.exception("session %d: internal error handling %r", session.id, msg)
             self._error(session, ErrorCode.InternalError, "internal error", msg.reference_id, now)
@@ -226,9 +239,7 @@ class TServerCore:
             server_version=self.identity.version,
             application_name=self.identity.name,
             server_start_time=int(self.identity.start_time),
-            extensions=KVList([("capabilities", KVList(
-                (t.__name__, 1) for t in self._handlers
-            ))]),
+            extensions=KVList([("capabilities", KVList((t.__name__, 1) for t in self._handlers))]),
         )
         self._deliver_to(session, self._stamp(info, now))
 
@@ -275,13 +286,14 @@ class TServerCore:
         mode = session.registrations.get(dn)
         if mode is None:
             if not self.switch.has_dn(dn):
-                raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured",
-                               this_dn=dn)
-            raise _Refusal(ErrorCode.NotRegistered, f"register {dn} before controlling it",
-                           this_dn=dn)
+                raise _Refusal(
+                    ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn
+                )
+            raise _Refusal(
+                ErrorCode.NotRegistered, f"register {dn} before controlling it", this_dn=dn
+            )
         if mode is RegisterMode.Monitor:
-            raise _Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode",
-                           this_dn=dn)
+            raise _Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode", this_dn=dn)
 
     def _stamp(self, event: Event, now: float) -> Event:
         self._sequence += 1
@@ -306,8 +318,9 @@ class TServerCore:
                 session = self.sessions[sid]
                 if not answered and session is requester and dn == request_dn:
                     answered = True
-                    session.send(encode(dataclasses.replace(
-                        stamped, reference_id=request.reference_id)))
+                    session.send(
+                        encode(dataclasses.replace(stamped, reference_id=request.reference_id))
+                    )
                 else:
                     if shared is None:
                         shared = encode(stamped)

@@ -61,7 +61,8 @@ class TServer:
     async def handle_stream(self, stream: trio.SocketStream) -> None:
         """Serve one client connection until either side closes it."""
         try:
-            peer = "%s:%d" % stream.socket.getpeername()[:2]
+            host, port = stream.socket.getpeername()[:2]
+            peer = f"{host}:{port}"
         except OSError:
             peer = "?"
         session = self.core.open_session(peer)

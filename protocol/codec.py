@@ -272,7 +272,8 @@ def decode(frame: bytes) -> Message:
         if vt != spec.value_type:
             raise _error(
                 buf,
-                f"value type {vt} where {spec.value_type.name} ({int(spec.value_type)}) is expected",
+                f"value type {vt} where {spec.value_type.name} "
+                f"({int(spec.value_type)}) is expected",
                 message_type=mtype,
                 attribute=tag,
                 offset=pos + 2,

@@ -64,7 +64,9 @@ ATTRIBUTES: dict[str, AttributeSpec] = {
     for s in (
         _spec(Attribute.ReferenceID, "reference_id", _I, doc="the client's number for a request"),
         _spec(Attribute.ProtocolVersion, "protocol_version", _S, doc='"major.minor", e.g. "1.0"'),
-        _spec(Attribute.ApplicationName, "application_name", _S, doc="the client's (or server's) name"),
+        _spec(
+            Attribute.ApplicationName, "application_name", _S, doc="the client's (or server's) name"
+        ),
         _spec(Attribute.ApplicationPassword, "application_password", _S, doc="client credentials"),
         _spec(Attribute.ServerVersion, "server_version", _S, doc="server software version"),
         _spec(Attribute.ServerStartTime, "server_start_time", _I, doc="server start, Unix seconds"),
@@ -83,8 +85,12 @@ ATTRIBUTES: dict[str, AttributeSpec] = {
         _spec(Attribute.Extensions, "extensions", _K, doc="additional information"),
         _spec(Attribute.ErrorCode, "error_code", _I, doc="see the error codes table"),
         _spec(Attribute.ErrorMessage, "error_message", _S, doc="readable reason"),
-        _spec(Attribute.EventSequenceNumber, "event_sequence_number", _I,
-              doc="increases by one per event across the server"),
+        _spec(
+            Attribute.EventSequenceNumber,
+            "event_sequence_number",
+            _I,
+            doc="increases by one per event across the server",
+        ),
         _spec(Attribute.TimeinSecs, "time_in_secs", _I, doc="event time, Unix seconds"),
         _spec(Attribute.TimeinuSecs, "time_in_usecs", _I, doc="event time, microseconds part"),
     )
@@ -98,7 +104,10 @@ class FieldSpec:
     """One attribute as a given message carries it."""
 
     spec: AttributeSpec
+    #: No default: the attribute must be present.
     mandatory: bool
+    #: The default is None: the attribute may be absent and the field left empty.
+    nullable: bool
 
 
 def _check_value(spec: AttributeSpec, value: Any) -> Any:
@@ -141,8 +150,8 @@ class Message:
             name = fs.spec.field
             value = getattr(self, name)
             if value is None:
-                if fs.mandatory:
-                    raise TypeError(f"{type(self).__name__} needs {name}")
+                if not fs.nullable:
+                    raise TypeError(f"{type(self).__name__}.{name} cannot be None")
                 continue
             checked = _check_value(fs.spec, value)
             if checked is not value:
@@ -196,8 +205,10 @@ def message(message_type: MessageType) -> Callable[[M], M]:
             spec = ATTRIBUTES.get(f.name)
             if spec is None:
                 raise TypeError(f"{cls.__name__}.{f.name} is not a catalogue attribute")
-            mandatory = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            fields.append(FieldSpec(spec, mandatory))
+            mandatory = (
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            )
+            fields.append(FieldSpec(spec, mandatory, nullable=f.default is None))
         cls.MESSAGE_TYPE = message_type
         cls.FIELDS = tuple(fields)
         CATALOGUE[int(message_type)] = cls

@@ -54,7 +54,9 @@ class KVList:
             if not isinstance(key, str):
                 raise TypeError(f"KVList key {key!r} is not a string")
             if isinstance(value, bool) or not isinstance(value, str | int | bytes | KVList):
-                raise TypeError(f"KVList value {value!r} for key {key!r} is not str/int/bytes/KVList")
+                raise TypeError(
+                    f"KVList value {value!r} for key {key!r} is not str/int/bytes/KVList"
+                )
             if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
                 raise ValueError(f"KVList integer {value} for key {key!r} is outside int64")
             checked.append((key, value))

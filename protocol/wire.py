@@ -153,9 +153,7 @@ def build_frame(message_type: int, attributes: list[tuple[int, int, Any]]) -> by
         attrs.append({"tag": tag, "value_type": vt, "length": len(raw), "value": cv})
     body = c.GreedyRange(AttributeTLV).build(attrs)
     return bytes(
-        Frame.build(
-            {"message_type": message_type, "body_length": len(body), "attributes": attrs}
-        )
+        Frame.build({"message_type": message_type, "body_length": len(body), "attributes": attrs})
     )
 
 

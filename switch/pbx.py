@@ -183,8 +183,13 @@ class Switch:
         events = [self._move(call, caller, PartyInput.Originate, other=callee)]
         if other_dn == this_dn or self._calls_at[other_dn]:
             events.append(
-                self._move(call, caller, PartyInput.DestinationBusy, other=callee,
-                           call_state=CallState.Busy)
+                self._move(
+                    call,
+                    caller,
+                    PartyInput.DestinationBusy,
+                    other=callee,
+                    call_state=CallState.Busy,
+                )
             )
             return events
         call.parties.append(callee)
@@ -214,8 +219,9 @@ class Switch:
         if len(remaining) == 1:
             last = remaining[0]
             events.append(
-                self._move(call, last, PartyInput.OtherReleased, other=party,
-                           call_state=CallState.Ok)
+                self._move(
+                    call, last, PartyInput.OtherReleased, other=party, call_state=CallState.Ok
+                )
             )
         if not call.others(party):
             del self._calls[call.conn_id]

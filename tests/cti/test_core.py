@@ -1,0 +1,258 @@
+"""The T-Server core without sockets: handshake, registration, delivery, ReferenceID routing,
+errors. Bytes go in through `receive_data` with `now` passed in; frames come out of sessions."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from cti.core import ServerIdentity, Session, TServerCore
+from protocol.codec import decode, encode
+from protocol.enums import RegisterMode
+from protocol.errors import ErrorCode
+from protocol.framer import Framer
+from protocol.messages import (
+    Event,
+    EventDialing,
+    EventError,
+    EventEstablished,
+    EventRegistered,
+    EventReleased,
+    EventRinging,
+    EventServerInfo,
+    Message,
+    RequestAnswerCall,
+    RequestMakeCall,
+    RequestRegisterAddress,
+    RequestRegisterClient,
+    RequestReleaseCall,
+)
+from switch import Switch, SwitchConfig
+
+NOW = 1_700_000_000.25
+
+
+@pytest.fixture
+def core() -> TServerCore:
+    switch = Switch(SwitchConfig(extensions=("1001", "1002", "1003")), id_seed=1)
+    return TServerCore(switch, ServerIdentity("ctiemu", "ctiemu test", 1_700_000_000.0))
+
+
+def send(core: TServerCore, session: Session, *messages: Message | bytes) -> None:
+    data = b"".join(m if isinstance(m, bytes) else encode(m) for m in messages)
+    core.receive_data(session, data, NOW)
+
+
+def received(session: Session) -> list[Event]:
+    framer = Framer()
+    framer.receive_data(session.take_output())
+    events = [decode(f) for f in framer.frames()]
+    assert all(isinstance(e, Event) for e in events)
+    return events  # type: ignore[return-value]
+
+
+def client(core: TServerCore, *dns: str, mode: RegisterMode = RegisterMode.Share) -> Session:
+    session = core.open_session()
+    send(
+        core,
+        session,
+        RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="t"),
+    )
+    for i, dn in enumerate(dns):
+        send(
+            core,
+            session,
+            RequestRegisterAddress(reference_id=100 + i, this_dn=dn, register_mode=mode),
+        )
+    received(session)
+    return session
+
+
+def test_handshake_answers_server_info(core: TServerCore) -> None:
+    s = core.open_session()
+    send(
+        core,
+        s,
+        RequestRegisterClient(reference_id=5, protocol_version="1.7", application_name="desk"),
+    )
+    [info] = received(s)
+    assert isinstance(info, EventServerInfo)
+    assert info.reference_id == 5
+    assert (info.protocol_version, info.application_name) == ("1.0", "ctiemu")
+    assert info.server_start_time == 1_700_000_000
+    assert info.event_sequence_number == 1
+    assert (info.time_in_secs, info.time_in_usecs) == (1_700_000_000, 250_000)
+    assert not s.closing
+
+
+def test_unsupported_major_version_gets_error_and_close(core: TServerCore) -> None:
+    s = core.open_session()
+    send(
+        core,
+        s,
+        RequestRegisterClient(reference_id=5, protocol_version="2.0", application_name="desk"),
+    )
+    [err] = received(s)
+    assert isinstance(err, EventError)
+    assert (err.error_code, err.reference_id) == (ErrorCode.ProtocolVersion, 5)
+    assert s.closing
+
+
+def test_requests_before_handshake_are_refused(core: TServerCore) -> None:
+    s = core.open_session()
+    send(core, s, RequestRegisterAddress(reference_id=3, this_dn="1001"))
+    [err] = received(s)
+    assert isinstance(err, EventError)
+    assert (err.error_code, err.reference_id) == (ErrorCode.ClientNotRegistered, 3)
+    assert not s.closing
+
+
+def test_basic_call_delivery_and_reference_ids(core: TServerCore) -> None:
+    a = client(core, "1001")
+    b = client(core, "1002")
+    watcher = client(core, "1001", "1002", mode=RegisterMode.Monitor)
+
+    send(core, a, RequestMakeCall(reference_id=7, this_dn="1001", other_dn="1002"))
+    [dialing] = received(a)
+    [ringing] = received(b)
+    assert isinstance(dialing, EventDialing) and dialing.reference_id == 7
+    assert isinstance(ringing, EventRinging) and ringing.reference_id is None
+    conn = dialing.conn_id
+    seen = received(watcher)
+    assert [type(e) for e in seen] == [EventDialing, EventRinging]
+    assert all(e.reference_id is None for e in seen)  # other clients' ReferenceIDs stay private
+    assert seen[0].event_sequence_number is not None
+    assert seen[1].event_sequence_number == seen[0].event_sequence_number + 1
+
+    send(core, b, RequestAnswerCall(reference_id=8, this_dn="1002", conn_id=conn))
+    [est_b] = received(b)
+    [est_a] = received(a)
+    assert isinstance(est_b, EventEstablished) and est_b.reference_id == 8
+    assert isinstance(est_a, EventEstablished) and est_a.reference_id is None
+
+    send(core, a, RequestReleaseCall(reference_id=9, this_dn="1001", conn_id=conn))
+    [rel_a] = received(a)
+    [rel_b] = received(b)
+    assert isinstance(rel_a, EventReleased) and rel_a.reference_id == 9
+    assert isinstance(rel_b, EventReleased) and rel_b.reference_id is None
+    assert [type(e) for e in received(watcher)] == [
+        EventEstablished,
+        EventEstablished,
+        EventReleased,
+        EventReleased,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        (RequestMakeCall(reference_id=4, this_dn="1002", other_dn="1001"), ErrorCode.NotRegistered),
+        (
+            RequestMakeCall(reference_id=4, this_dn="7777", other_dn="1001"),
+            ErrorCode.DNNotConfigured,
+        ),
+        (
+            RequestMakeCall(reference_id=4, this_dn="1001", other_dn="7777"),
+            ErrorCode.DNNotConfigured,
+        ),
+        (RequestAnswerCall(reference_id=4, this_dn="1001", conn_id=12345), ErrorCode.InvalidConnID),
+        (RequestRegisterAddress(reference_id=4, this_dn="7777"), ErrorCode.DNNotConfigured),
+        (
+            RequestRegisterClient(reference_id=4, protocol_version="1.0", application_name="x"),
+            ErrorCode.InvalidState,
+        ),
+    ],
+)
+def test_bad_requests_get_event_error(
+    core: TServerCore, request_: Message, code: ErrorCode
+) -> None:
+    s = client(core, "1001")
+    send(core, s, request_)
+    [err] = received(s)
+    assert isinstance(err, EventError)
+    assert (err.error_code, err.reference_id) == (code, 4)
+    assert err.error_message
+    assert not s.closing
+
+
+def test_monitor_mode_cannot_control(core: TServerCore) -> None:
+    s = client(core, "1001", mode=RegisterMode.Monitor)
+    send(core, s, RequestMakeCall(reference_id=4, this_dn="1001", other_dn="1002"))
+    [err] = received(s)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.MonitorOnly
+
+
+def test_private_registration_is_exclusive(core: TServerCore) -> None:
+    owner = client(core, "1001", mode=RegisterMode.Private)
+    other = client(core)
+    send(core, other, RequestRegisterAddress(reference_id=4, this_dn="1001"))
+    [err] = received(other)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.ResourceSeized
+    core.close_session(owner)
+    send(core, other, RequestRegisterAddress(reference_id=5, this_dn="1001"))
+    [ok] = received(other)
+    assert isinstance(ok, EventRegistered) and ok.reference_id == 5
+
+
+def test_closed_sessions_stop_receiving(core: TServerCore) -> None:
+    a = client(core, "1001")
+    b = client(core, "1002")
+    core.close_session(b)
+    send(core, a, RequestMakeCall(reference_id=7, this_dn="1001", other_dn="1002"))
+    assert [type(e) for e in received(a)] == [EventDialing]
+    assert core.registered_sessions("1002") == []
+
+
+def test_unknown_message_type_keeps_the_connection(core: TServerCore) -> None:
+    s = client(core, "1001")
+    ref = struct.pack(">HBIq", 2, 1, 8, 31)
+    send(
+        core,
+        s,
+        struct.pack(">2sHI", b"CT", 999, len(ref)) + ref,
+        RequestMakeCall(reference_id=32, this_dn="1001", other_dn="1002"),
+    )
+    err, dialing = received(s)
+    assert isinstance(err, EventError)
+    assert (err.error_code, err.reference_id) == (ErrorCode.UnsupportedOperation, 31)
+    assert isinstance(dialing, EventDialing) and dialing.reference_id == 32
+
+
+def test_events_sent_by_a_client_are_refused(core: TServerCore) -> None:
+    s = client(core, "1001")
+    send(core, s, EventRegistered(reference_id=3, this_dn="1001"))
+    [err] = received(s)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.UnsupportedOperation
+
+
+def test_malformed_frame_gets_error_and_connection_survives(core: TServerCore) -> None:
+    s = client(core, "1001")
+    body = struct.pack(">HBI", 20, 2, 2) + b"\xff\xfe" + struct.pack(">HBIq", 2, 1, 8, 44)
+    send(core, s, struct.pack(">2sHI", b"CT", 14, len(body)) + body)
+    [err] = received(s)
+    assert isinstance(err, EventError)
+    assert err.error_code == ErrorCode.MalformedMessage and err.reference_id == 44
+    assert "ThisDN" in (err.error_message or "") and "offset" in (err.error_message or "")
+    assert not s.closing
+
+
+def test_garbage_closes_only_that_session(core: TServerCore) -> None:
+    good = client(core, "1001")
+    bad = client(core, "1002")
+    send(core, bad, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    [err] = received(bad)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.FramingError
+    assert bad.closing
+    send(core, bad, RequestMakeCall(reference_id=1, this_dn="1002", other_dn="1001"))
+    assert received(bad) == []  # nothing more is read from a closing session
+    send(core, good, RequestMakeCall(reference_id=2, this_dn="1001", other_dn="1003"))
+    assert [type(e) for e in received(good)] == [EventDialing]
+
+
+def test_oversized_frame_closes(core: TServerCore) -> None:
+    s = client(core, "1001")
+    send(core, s, struct.pack(">2sHI", b"CT", 14, 10 << 20))
+    [err] = received(s)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.FrameTooLarge
+    assert s.closing
