@@ -15,23 +15,90 @@ from enum import IntEnum
 
 
 class ErrorCode(IntEnum):
-    """Values of the ErrorCode attribute of EventError."""
+    """Values of the ErrorCode attribute of EventError (meanings in ERROR_ADVICE)."""
 
-    NotRegistered = 41  #: the client has not registered the DN the request is for
-    ResourceSeized = 42  #: another client holds the DN in Private mode
-    UnknownError = 50  #: an error with no more specific code
-    UnsupportedOperation = 51  #: the message type is not supported by this server
-    InternalError = 52  #: the server failed; the request may be retried
-    InvalidAttribute = 53  #: an attribute is missing or has an invalid value
-    ProtocolVersion = 55  #: the client's protocol major version is not supported
-    InvalidConnID = 56  #: no call with that ConnID exists at that DN
-    DNNotConfigured = 59  #: the DN is not in the switch configuration
-    MalformedMessage = 701  #: the frame's attributes could not be decoded
-    FramingError = 702  #: the byte stream is not a ctiemu frame stream (connection closes)
-    FrameTooLarge = 703  #: a frame exceeds the maximum frame size (connection closes)
-    ClientNotRegistered = 704  #: a request came before RequestRegisterClient
-    InvalidState = 705  #: the request is not valid in the DN's or call's current state
-    MonitorOnly = 706  #: the DN is registered in Monitor mode; requests are not allowed
+    NotRegistered = 41
+    ResourceSeized = 42
+    UnknownError = 50
+    UnsupportedOperation = 51
+    InternalError = 52
+    InvalidAttribute = 53
+    ProtocolVersion = 55
+    InvalidConnID = 56
+    DNNotConfigured = 59
+    MalformedMessage = 701
+    FramingError = 702
+    FrameTooLarge = 703
+    ClientNotRegistered = 704
+    InvalidState = 705
+    MonitorOnly = 706
+
+
+#: For each code: what it means, and what the client should do about it.
+ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.NotRegistered: (
+        "The client has not registered the DN the request is for.",
+        "Send RequestRegisterAddress for ThisDN (Share or Private mode), then retry.",
+    ),
+    ErrorCode.ResourceSeized: (
+        "Another client holds the DN in Private mode, or holds it at all when Private was asked.",
+        "Register in Share or Monitor mode, or wait until the other client lets go.",
+    ),
+    ErrorCode.UnknownError: (
+        "An error with no more specific code.",
+        "Read ErrorMessage; do not retry blindly.",
+    ),
+    ErrorCode.UnsupportedOperation: (
+        "The message type is not one this server handles (or a client sent an event).",
+        "Do not send it again; the connection stays open.",
+    ),
+    ErrorCode.InternalError: (
+        "The server failed while handling the request (a bug; the server logged it).",
+        "Retry once; report it if it repeats.",
+    ),
+    ErrorCode.InvalidAttribute: (
+        "A mandatory attribute is missing, repeated, or has a value out of its range.",
+        "Fix the request; ErrorMessage names the attribute.",
+    ),
+    ErrorCode.ProtocolVersion: (
+        "RequestRegisterClient asked for a protocol major version this server does not speak.",
+        "The server closes the connection; reconnect with a supported version.",
+    ),
+    ErrorCode.InvalidConnID: (
+        "No call with that ConnID has a party at ThisDN.",
+        "Refresh your view of the DN's calls from its events; the call may have ended.",
+    ),
+    ErrorCode.DNNotConfigured: (
+        "ThisDN (or the destination) is not in the switch configuration.",
+        "Use a configured DN.",
+    ),
+    ErrorCode.MalformedMessage: (
+        "A frame was cut cleanly but its attributes could not be decoded. ErrorMessage names "
+        "the message type, the attribute and the byte offset inside the frame.",
+        "Fix the encoder; the connection stays open.",
+    ),
+    ErrorCode.FramingError: (
+        "The byte stream is not a ctiemu frame stream (bad magic).",
+        "The server closes the connection after this event; reconnect and send valid frames.",
+    ),
+    ErrorCode.FrameTooLarge: (
+        "A frame header announced more bytes than the server's maximum frame size.",
+        "The server closes the connection after this event; send smaller frames.",
+    ),
+    ErrorCode.ClientNotRegistered: (
+        "A request came before RequestRegisterClient.",
+        "Send RequestRegisterClient first; the connection stays open.",
+    ),
+    ErrorCode.InvalidState: (
+        "The request is not valid in the current state of the DN or call "
+        "(answering a call that is not ringing, calling from a DN already in a call, ...).",
+        "Wait for the events that bring the DN into the right state.",
+    ),
+    ErrorCode.MonitorOnly: (
+        "The DN is registered in Monitor mode, which receives events but sends no requests.",
+        "Register the DN in Share or Private mode to control it.",
+    ),
+}
 
 
 class ProtocolError(Exception):

@@ -142,6 +142,8 @@ class Message:
 
     MESSAGE_TYPE: ClassVar[MessageType]
     FIELDS: ClassVar[tuple[FieldSpec, ...]]
+    #: For a request: the event that answers it (carrying its ReferenceID), besides EventError.
+    ANSWER: ClassVar[MessageType | None] = None
 
     reference_id: int | None = None
 
@@ -194,8 +196,11 @@ CATALOGUE: dict[int, type[Message]] = {}
 M = TypeVar("M", bound=type[Message])
 
 
-def message(message_type: MessageType) -> Callable[[M], M]:
-    """Register a message class in the catalogue under its T-Library number."""
+def message(message_type: MessageType, *, answer: MessageType | None = None) -> Callable[[M], M]:
+    """Register a message class in the catalogue under its T-Library number.
+
+    `answer` names, for a request, the event that answers it with the request's ReferenceID.
+    """
 
     def register(cls: M) -> M:
         if int(message_type) in CATALOGUE:
@@ -211,6 +216,7 @@ def message(message_type: MessageType) -> Callable[[M], M]:
             fields.append(FieldSpec(spec, mandatory, nullable=f.default is None))
         cls.MESSAGE_TYPE = message_type
         cls.FIELDS = tuple(fields)
+        cls.ANSWER = answer
         CATALOGUE[int(message_type)] = cls
         return cls
 
@@ -221,7 +227,7 @@ def message(message_type: MessageType) -> Callable[[M], M]:
 # Requests
 
 
-@message(MessageType.RequestRegisterClient)
+@message(MessageType.RequestRegisterClient, answer=MessageType.EventServerInfo)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestRegisterClient(Request):
     """The handshake: the first message on every connection."""
@@ -231,7 +237,7 @@ class RequestRegisterClient(Request):
     application_password: str | None = None
 
 
-@message(MessageType.RequestRegisterAddress)
+@message(MessageType.RequestRegisterAddress, answer=MessageType.EventRegistered)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestRegisterAddress(Request):
     """Receive ThisDN's events from now on (and, unless Monitor, control it)."""
@@ -241,7 +247,7 @@ class RequestRegisterAddress(Request):
     address_type: AddressType | None = None
 
 
-@message(MessageType.RequestMakeCall)
+@message(MessageType.RequestMakeCall, answer=MessageType.EventDialing)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestMakeCall(Request):
     """Call OtherDN from ThisDN."""
@@ -252,7 +258,7 @@ class RequestMakeCall(Request):
     user_data: KVList | None = None
 
 
-@message(MessageType.RequestAnswerCall)
+@message(MessageType.RequestAnswerCall, answer=MessageType.EventEstablished)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestAnswerCall(Request):
     """Answer the call ConnID ringing on ThisDN."""
@@ -261,7 +267,7 @@ class RequestAnswerCall(Request):
     conn_id: ConnID
 
 
-@message(MessageType.RequestReleaseCall)
+@message(MessageType.RequestReleaseCall, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestReleaseCall(Request):
     """Release ThisDN from the call ConnID."""

@@ -72,7 +72,7 @@ def test_call_shows_up_in_monitor(server: str) -> None:
     assert [line.split()[1] for line in lines] == ["EventDialing", "EventReleased"]
     assert all(" 1001 " in line for line in lines)
 
-    out, _ = monitor.communicate(timeout=30, check=False)
+    out, _ = monitor.communicate(timeout=30)
     assert monitor.returncode == 0
     events = [json.loads(line) for line in out.splitlines()]
     assert [(e["event"], e["this_dn"]) for e in events] == [

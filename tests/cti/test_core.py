@@ -256,3 +256,31 @@ def test_oversized_frame_closes(core: TServerCore) -> None:
     [err] = received(s)
     assert isinstance(err, EventError) and err.error_code == ErrorCode.FrameTooLarge
     assert s.closing
+
+
+def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
+    """docs/protocol.md says which event answers each request; check the core does that."""
+    from protocol.messages import CATALOGUE, Request
+
+    s = core.open_session()
+    b = client(core, "1002")
+    flow: list[Message] = [
+        RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="t"),
+        RequestRegisterAddress(reference_id=2, this_dn="1001"),
+        RequestMakeCall(reference_id=3, this_dn="1001", other_dn="1002"),
+    ]
+    answers: dict[type[Message], Event] = {}
+    for request_ in flow:
+        send(core, s, request_)
+        [answer] = [e for e in received(s) if e.reference_id == request_.reference_id]
+        answers[type(request_)] = answer
+    conn = answers[RequestMakeCall].conn_id  # type: ignore[attr-defined]
+    received(b)
+    send(core, b, RequestAnswerCall(reference_id=4, this_dn="1002", conn_id=conn))
+    [answers[RequestAnswerCall]] = [e for e in received(b) if e.reference_id == 4]
+    send(core, s, RequestReleaseCall(reference_id=5, this_dn="1001", conn_id=conn))
+    [answers[RequestReleaseCall]] = [e for e in received(s) if e.reference_id == 5]
+    requests = [cls for cls in CATALOGUE.values() if issubclass(cls, Request)]
+    assert set(answers) == set(requests)
+    for cls, answer in answers.items():
+        assert answer.MESSAGE_TYPE == cls.ANSWER, cls.__name__

@@ -1,0 +1,192 @@
+"""Generates the tables of docs/protocol.md from the catalogue, so the spec cannot drift.
+
+`render()` returns the generated section; `python -m protocol.docs docs/protocol.md` rewrites
+the part of the file between the markers, and a test fails when the file is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+from protocol.codec import encode
+from protocol.enums import (
+    AddressType,
+    CallState,
+    CallType,
+    DNRole,
+    MakeCallType,
+    RegisterMode,
+    ValueType,
+)
+from protocol.errors import ERROR_ADVICE, ErrorCode
+from protocol.messages import ATTRIBUTES, CATALOGUE, AttributeSpec, Event, Message, Request
+from protocol.values import ConnID, KVList
+
+BEGIN = "<!-- BEGIN GENERATED (python -m protocol.docs docs/protocol.md) -->"
+END = "<!-- END GENERATED -->"
+
+_ENUMS: list[type[IntEnum]] = [CallType, CallState, DNRole, RegisterMode, AddressType, MakeCallType]
+
+
+def _first_line(cls: type) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0]
+
+
+def _type_name(spec: AttributeSpec) -> str:
+    return spec.value_type.name + (f" ({spec.enum.__name__})" if spec.enum else "")
+
+
+def _message_section(cls: type[Message]) -> list[str]:
+    kind = "request" if issubclass(cls, Request) else "event"
+    lines = [f"### {cls.__name__} ({int(cls.MESSAGE_TYPE)}, {kind})", "", _first_line(cls), ""]
+    if cls.ANSWER is not None:
+        lines += [
+            f"Answered by {cls.ANSWER.name} carrying the request's ReferenceID (or EventError).",
+            "",
+        ]
+    lines += ["| Attribute | Tag | Type | Presence |", "|---|---:|---|---|"]
+    for fs in cls.FIELDS:
+        spec = fs.spec
+        if fs.mandatory:
+            presence = "mandatory"
+        elif fs.nullable:
+            presence = "optional"
+        else:
+            presence = "optional, default " + _show_default(cls, spec.field)
+        if issubclass(cls, Event) and spec.field in (
+            "event_sequence_number",
+            "time_in_secs",
+            "time_in_usecs",
+        ):
+            presence = "always sent by the server"
+        if spec.field == "reference_id":
+            presence = (
+                "from the client; echoed on the answer"
+                if issubclass(cls, Request)
+                else "on the answer to a request, for the requester only"
+            )
+        type_name = spec.value_type.name + (f" ({spec.enum.__name__})" if spec.enum else "")
+        lines.append(
+            f"| {spec.attribute.name} | {int(spec.attribute)} | {type_name} | {presence} |"
+        )
+    return [*lines, ""]
+
+
+def _show_default(cls: type[Message], field: str) -> str:
+    import dataclasses
+
+    for f in dataclasses.fields(cls):
+        if f.name == field and isinstance(f.default, IntEnum):
+            return f"{f.default.name} ({int(f.default)})"
+    return "?"
+
+
+def _hexdump(data: bytes) -> list[str]:
+    out = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset : offset + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        out.append(f"{offset:04x}  {hexes:<47}  {text}")
+    return out
+
+
+def _examples() -> list[str]:
+    from protocol.messages import EventRinging, RequestMakeCall
+
+    samples: list[tuple[str, Message]] = [
+        (
+            'RequestMakeCall from 1001 to 1002, ReferenceID 7, UserData {"CustomerID": "42"}',
+            RequestMakeCall(
+                reference_id=7,
+                this_dn="1001",
+                other_dn="1002",
+                user_data=KVList([("CustomerID", "42")]),
+            ),
+        ),
+        (
+            "EventRinging at 1002 (ConnID 007102719818000d), sequence number 3",
+            EventRinging(
+                this_dn="1002",
+                conn_id=ConnID(0x007102719818000D),
+                call_type=CallType.Internal,
+                this_dn_role=DNRole.Destination,
+                other_dn="1001",
+                other_dn_role=DNRole.Origination,
+                event_sequence_number=3,
+                time_in_secs=1_700_000_000,
+                time_in_usecs=250_000,
+            ),
+        ),
+    ]
+    lines: list[str] = []
+    for title, msg in samples:
+        lines += [f"{title}:", "", "```", *_hexdump(encode(msg)), "```", ""]
+    return lines
+
+
+def render() -> str:
+    lines = [BEGIN, "", "## Messages", ""]
+    lines.append("| Type | Message | Kind |")
+    lines.append("|---:|---|---|")
+    for number, cls in sorted(CATALOGUE.items()):
+        kind = "request" if issubclass(cls, Request) else "event"
+        lines.append(
+            f"| {number} | [{cls.__name__}](#{cls.__name__.lower()}-{number}-{kind}) | {kind} |"
+        )
+    lines += [
+        "",
+        "Every other message type number is answered with EventError "
+        f"{int(ErrorCode.UnsupportedOperation)} (UnsupportedOperation).",
+        "",
+    ]
+    for _number, cls in sorted(CATALOGUE.items()):
+        lines += _message_section(cls)
+    lines += [
+        "## Attributes",
+        "",
+        "| Tag | Attribute | Value type | Meaning |",
+        "|---:|---|---|---|",
+    ]
+    for spec in sorted(ATTRIBUTES.values(), key=lambda s: int(s.attribute)):
+        type_name = spec.value_type.name + (f" ({spec.enum.__name__})" if spec.enum else "")
+        lines.append(
+            f"| {int(spec.attribute)} | {spec.attribute.name} | {type_name} | {spec.doc} |"
+        )
+    lines += ["", "## Value types", "", "| Code | Type |", "|---:|---|"]
+    lines += [f"| {int(vt)} | {vt.name} |" for vt in ValueType]
+    lines += ["", "## Enumerations", ""]
+    for enum in _ENUMS:
+        lines += [f"### {enum.__name__}", "", "| Value | Name |", "|---:|---|"]
+        lines += [f"| {int(member)} | {member.name} |" for member in enum]
+        lines.append("")
+    lines += [
+        "## Error codes",
+        "",
+        "| Code | Name | Meaning | What the client should do |",
+        "|---:|---|---|---|",
+    ]
+    for code in ErrorCode:
+        meaning, advice = ERROR_ADVICE[code]
+        lines.append(f"| {int(code)} | {code.name} | {meaning} | {advice} |")
+    lines += ["", "## Examples", "", *_examples(), END]
+    return "\n".join(lines) + "\n"
+
+
+def splice(document: str) -> str:
+    """The document with its generated section replaced by a fresh one."""
+    start = document.index(BEGIN)
+    end = document.index(END) + len(END) + 1
+    return document[:start] + render() + document[end:]
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0] if argv else "docs/protocol.md")
+    path.write_text(splice(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
