@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Any
 
 from protocol import wire
 from protocol.enums import ValueType
 from protocol.errors import ErrorCode, MessageError
-from protocol.messages import BY_ATTRIBUTE, CATALOGUE, AttributeSpec, Message
+from protocol.messages import BY_ATTRIBUTE, CATALOGUE, Message
 from protocol.values import ConnID, KVList, KVValue
 
 _HEADER = struct.Struct(wire.struct_format(wire.FrameHeader))
@@ -68,29 +69,63 @@ def _encode_kv_value(value: KVValue) -> tuple[int, bytes]:
     return _VT_KVLIST, _encode_kvlist(value)
 
 
-_ENCODERS: dict[ValueType, Callable[[Any], bytes]] = {
-    ValueType.String: lambda v: v.encode("utf-8"),
-    ValueType.Int: _INT.pack,
-    ValueType.ConnID: _CONNID.pack,
-    ValueType.KVList: _encode_kvlist,
-    ValueType.Binary: bytes,
+#: An Int or ConnID attribute packed with its header in one call.
+_ATTR_INT = struct.Struct(_ATTR.format + _INT.format.lstrip(">"))
+_ATTR_CONNID = struct.Struct(_ATTR.format + _CONNID.format.lstrip(">"))
+
+
+def _generate_encoder(cls: type[Message]) -> Callable[[Message], bytes]:
+    """Generate the encoder of one message class from its catalogue entry.
+
+    The generated function packs each field the way protocol.wire declares it (tests compare
+    its output with the construct reference byte for byte); mandatory fields skip the None test.
+    """
+    namespace: dict[str, Any] = {
+        "_header": _HEADER.pack,
+        "_attr": _ATTR.pack,
+        "_attr_int": _ATTR_INT.pack,
+        "_attr_connid": _ATTR_CONNID.pack,
+        "_kvlist": _encode_kvlist,
+        "_magic": _MAGIC,
+        "_type": int(cls.MESSAGE_TYPE),
+    }
+    lines = ["def encode(msg):", "    parts = []", "    add = parts.append"]
+    for fs in cls.FIELDS:
+        spec = fs.spec
+        tag, vt = int(spec.attribute), int(spec.value_type)
+        indent = "    "
+        lines.append(f"    v = msg.{spec.field}")
+        if fs.nullable:
+            lines.append("    if v is not None:")
+            indent = "        "
+        if spec.value_type is ValueType.Int:
+            lines.append(f"{indent}add(_attr_int({tag}, {vt}, 8, v))")
+        elif spec.value_type is ValueType.ConnID:
+            lines.append(f"{indent}add(_attr_connid({tag}, {vt}, 8, v))")
+        else:
+            if spec.value_type is ValueType.String:
+                lines.append(f"{indent}b = v.encode('utf-8')")
+            elif spec.value_type is ValueType.KVList:
+                lines.append(f"{indent}b = _kvlist(v)")
+            else:
+                lines.append(f"{indent}b = bytes(v)")
+            lines.append(f"{indent}add(_attr({tag}, {vt}, len(b)))")
+            lines.append(f"{indent}add(b)")
+    lines.append("    body = b''.join(parts)")
+    lines.append("    return _header(_magic, _type, len(body)) + body")
+    exec("\n".join(lines), namespace)
+    encoder: Callable[[Message], bytes] = namespace["encode"]
+    return encoder
+
+
+_ENCODERS: dict[type[Message], Callable[[Message], bytes]] = {
+    cls: _generate_encoder(cls) for cls in CATALOGUE.values()
 }
 
 
 def encode(msg: Message) -> bytes:
     """One frame's bytes for this message."""
-    parts: list[bytes] = [b""]
-    for fs in msg.FIELDS:
-        spec = fs.spec
-        value = getattr(msg, spec.field)
-        if value is None:
-            continue
-        raw = _ENCODERS[spec.value_type](value)
-        parts.append(_ATTR.pack(spec.attribute, spec.value_type, len(raw)))
-        parts.append(raw)
-    body_len = sum(len(p) for p in parts)
-    parts[0] = _HEADER.pack(_MAGIC, msg.MESSAGE_TYPE, body_len)
-    return b"".join(parts)
+    return _ENCODERS[type(msg)](msg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,10 +135,13 @@ def encode(msg: Message) -> bytes:
 class _Fail(Exception):
     """Internal: a value failed to decode at `offset` (frame-relative)."""
 
-    def __init__(self, detail: str, offset: int) -> None:
+    def __init__(
+        self, detail: str, offset: int, code: ErrorCode = ErrorCode.MalformedMessage
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.offset = offset
+        self.code = code
 
 
 def _decode_string(buf: bytes, pos: int, end: int) -> str:
@@ -117,16 +155,6 @@ def _decode_int(buf: bytes, pos: int, end: int) -> int:
     if end - pos != _INT.size:
         raise _Fail(f"Int value is {end - pos} bytes, not {_INT.size}", pos)
     return int(_INT.unpack_from(buf, pos)[0])
-
-
-def _decode_connid(buf: bytes, pos: int, end: int) -> ConnID:
-    if end - pos != _CONNID.size:
-        raise _Fail(f"ConnID value is {end - pos} bytes, not {_CONNID.size}", pos)
-    return ConnID(_CONNID.unpack_from(buf, pos)[0])
-
-
-def _decode_binary(buf: bytes, pos: int, end: int) -> bytes:
-    return buf[pos:end]
 
 
 def _decode_kvlist(buf: bytes, pos: int, end: int, depth: int = 0) -> KVList:
@@ -167,15 +195,6 @@ def _decode_kvlist(buf: bytes, pos: int, end: int, depth: int = 0) -> KVList:
     if pos != end:
         raise _Fail(f"{end - pos} bytes after the last KVList pair", pos)
     return KVList._trusted(tuple(pairs))
-
-
-_DECODERS: dict[int, Callable[[bytes, int, int], Any]] = {
-    _VT_STRING: _decode_string,
-    _VT_INT: _decode_int,
-    _VT_CONNID: _decode_connid,
-    _VT_KVLIST: _decode_kvlist,
-    _VT_BINARY: _decode_binary,
-}
 
 
 def _peek_reference_id(buf: bytes, end: int) -> int | None:
@@ -243,19 +262,20 @@ def decode(frame: bytes) -> Message:
             message_type=mtype,
             offset=2,
         )
-    carried = _fields_by_tag(cls)
-    kwargs: dict[str, Any] = {}
+    table, mandatory = _DECODE_TABLES[cls]
+    values: dict[str, Any] = {}
+    attr_unpack = _ATTR.unpack_from
     pos = HEADER_SIZE
     while pos < end:
-        if end - pos < _ATTR.size:
+        if end - pos < _ATTR_SIZE:
             raise _error(
                 buf,
-                f"truncated attribute header ({end - pos} of {_ATTR.size} bytes)",
+                f"truncated attribute header ({end - pos} of {_ATTR_SIZE} bytes)",
                 message_type=mtype,
                 offset=pos,
             )
-        tag, vt, ln = _ATTR.unpack_from(buf, pos)
-        vpos = pos + _ATTR.size
+        tag, vt, ln = attr_unpack(buf, pos)
+        vpos = pos + _ATTR_SIZE
         vend = vpos + ln
         if vend > end:
             raise _error(
@@ -265,75 +285,119 @@ def decode(frame: bytes) -> Message:
                 attribute=tag,
                 offset=pos + 3,
             )
-        spec = carried.get(tag)
-        if spec is None:  # unknown here: skipped, so later versions stay readable
+        slot = table.get(tag)
+        if slot is None:  # not carried by this message: skipped, so later versions stay readable
             pos = vend
             continue
-        if vt != spec.value_type:
-            raise _error(
-                buf,
-                f"value type {vt} where {spec.value_type.name} "
-                f"({int(spec.value_type)}) is expected",
-                message_type=mtype,
-                attribute=tag,
-                offset=pos + 2,
-            )
-        if spec.field in kwargs:
-            raise _error(
-                buf,
-                "attribute repeated",
-                code=ErrorCode.InvalidAttribute,
-                message_type=mtype,
-                attribute=tag,
-                offset=pos,
-            )
+        field, expected, members = slot
+        if vt != expected or field in values:
+            raise _attribute_error(buf, mtype, tag, vt, expected, pos=pos)
         try:
-            value = _DECODERS[vt](buf, vpos, vend)
+            if vt == _VT_STRING:
+                value: Any = buf[vpos:vend].decode("utf-8")
+            elif vt == _VT_INT:
+                if ln != 8:
+                    raise _Fail(f"Int value is {ln} bytes, not 8", vpos)
+                value = _int_unpack(buf, vpos)[0]
+                if members is not None:
+                    member = members.get(value)
+                    if member is None:
+                        raise _Fail(
+                            f"{value} is not a {_ENUM_NAMES[id(members)]}",
+                            vpos,
+                            ErrorCode.InvalidAttribute,
+                        )
+                    value = member
+            elif vt == _VT_CONNID:
+                if ln != 8:
+                    raise _Fail(f"ConnID value is {ln} bytes, not 8", vpos)
+                value = ConnID(_connid_unpack(buf, vpos)[0])
+            elif vt == _VT_KVLIST:
+                value = _decode_kvlist(buf, vpos, vend)
+            else:
+                value = buf[vpos:vend]
+        except UnicodeDecodeError as exc:
+            raise _error(
+                buf,
+                f"invalid UTF-8 ({exc.reason})",
+                message_type=mtype,
+                attribute=tag,
+                offset=vpos + exc.start,
+            ) from None
         except _Fail as fail:
             raise _error(
-                buf, fail.detail, message_type=mtype, attribute=tag, offset=fail.offset
-            ) from None
-        if spec.enum is not None:
-            try:
-                value = spec.enum(value)
-            except ValueError:
-                raise _error(
-                    buf,
-                    f"{value} is not a {spec.enum.__name__}",
-                    code=ErrorCode.InvalidAttribute,
-                    message_type=mtype,
-                    attribute=tag,
-                    offset=vpos,
-                ) from None
-        kwargs[spec.field] = value
-        pos = vend
-    for fs in cls.FIELDS:
-        if fs.mandatory and fs.spec.field not in kwargs:
-            raise _error(
                 buf,
-                "mandatory attribute missing",
-                code=ErrorCode.InvalidAttribute,
+                fail.detail,
+                code=fail.code,
                 message_type=mtype,
-                attribute=fs.spec.attribute,
-                offset=end,
-            )
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:  # the catalogue's own checks (ranges)
+                attribute=tag,
+                offset=fail.offset,
+            ) from None
+        values[field] = value
+        pos = vend
+    if not mandatory <= values.keys():
+        missing = next(fs for fs in cls.FIELDS if fs.mandatory and fs.spec.field not in values)
         raise _error(
-            buf, str(exc), code=ErrorCode.InvalidAttribute, message_type=mtype, offset=end
-        ) from None
+            buf,
+            "mandatory attribute missing",
+            code=ErrorCode.InvalidAttribute,
+            message_type=mtype,
+            attribute=missing.spec.attribute,
+            offset=end,
+        )
+    # every value was checked above (type, width, UTF-8, enum), so skip the second validation
+    return cls.from_wire(values)
 
 
-_TAG_TABLES: dict[type[Message], dict[int, AttributeSpec]] = {}
+def _attribute_error(
+    buf: bytes, mtype: int, tag: int, vt: int, expected: int, *, pos: int
+) -> MessageError:
+    if vt != expected:
+        return _error(
+            buf,
+            f"value type {vt} where {ValueType(expected).name} ({expected}) is expected",
+            message_type=mtype,
+            attribute=tag,
+            offset=pos + 2,
+        )
+    return _error(
+        buf,
+        "attribute repeated",
+        code=ErrorCode.InvalidAttribute,
+        message_type=mtype,
+        attribute=tag,
+        offset=pos,
+    )
 
 
-def _fields_by_tag(cls: type[Message]) -> dict[int, AttributeSpec]:
-    table = _TAG_TABLES.get(cls)
-    if table is None:
-        table = {int(fs.spec.attribute): fs.spec for fs in cls.FIELDS}
-        _TAG_TABLES[cls] = table
-    return table
+_ATTR_SIZE = _ATTR.size
+_int_unpack = _INT.unpack_from
+_connid_unpack = _CONNID.unpack_from
+
+#: value -> member, per enumeration the catalogue uses (faster than calling the enum).
+_ENUM_MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {
+    spec.enum: {int(m): m for m in spec.enum} for spec in BY_ATTRIBUTE.values() if spec.enum
+}
+_ENUM_NAMES = {id(members): enum.__name__ for enum, members in _ENUM_MEMBERS.items()}
+
+
+_Slot = tuple[str, int, dict[int, IntEnum] | None]
+
+
+def _decode_table(cls: type[Message]) -> tuple[dict[int, _Slot], frozenset[str]]:
+    """tag -> (field, value type, enum members) for one message class, and its mandatory fields."""
+    table: dict[int, _Slot] = {
+        int(fs.spec.attribute): (
+            fs.spec.field,
+            int(fs.spec.value_type),
+            _ENUM_MEMBERS[fs.spec.enum] if fs.spec.enum else None,
+        )
+        for fs in cls.FIELDS
+    }
+    return table, frozenset(fs.spec.field for fs in cls.FIELDS if fs.mandatory)
+
+
+_DECODE_TABLES = {cls: _decode_table(cls) for cls in CATALOGUE.values()}
 
 
 def attribute_name(tag: int) -> str:

@@ -144,6 +144,8 @@ class Message:
     FIELDS: ClassVar[tuple[FieldSpec, ...]]
     #: For a request: the event that answers it (carrying its ReferenceID), besides EventError.
     ANSWER: ClassVar[MessageType | None] = None
+    #: Builds an instance from values the decoder has already checked (no second validation).
+    from_wire: ClassVar[Callable[[dict[str, Any]], Message]]
 
     reference_id: int | None = None
 
@@ -217,10 +219,31 @@ def message(message_type: MessageType, *, answer: MessageType | None = None) -> 
         cls.MESSAGE_TYPE = message_type
         cls.FIELDS = tuple(fields)
         cls.ANSWER = answer
+        cls.from_wire = staticmethod(_trusted_constructor(cls))
         CATALOGUE[int(message_type)] = cls
         return cls
 
     return register
+
+
+def _trusted_constructor(cls: type[Message]) -> Callable[[dict[str, Any]], Message]:
+    """Generate `from_wire(values)` for cls: set every slot directly, defaults for the absent.
+
+    Only for values the codec has checked one by one (type, range, enum) and a dict that holds
+    every mandatory field; everything else goes through the validating constructor.
+    """
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls}
+    lines = ["def from_wire(values):", "    self = _new(cls)", "    get = values.get"]
+    for i, f in enumerate(dataclasses.fields(cls)):
+        if f.default is dataclasses.MISSING:
+            lines.append(f"    _set(self, {f.name!r}, values[{f.name!r}])")
+        else:
+            namespace[f"_d{i}"] = f.default
+            lines.append(f"    _set(self, {f.name!r}, get({f.name!r}, _d{i}))")
+    lines.append("    return self")
+    exec("\n".join(lines), namespace)
+    constructor: Callable[[dict[str, Any]], Message] = namespace["from_wire"]
+    return constructor
 
 
 # --------------------------------------------------------------------------------------------
