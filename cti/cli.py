@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--count", type=int, metavar="N", help="exit after N events")
     client_options(monitor)
 
+    dissector = commands.add_parser(
+        "dissector", help="print the Wireshark Lua dissector (ctiemu dissector > ctiemu.lua)"
+    )
+    dissector.add_argument(
+        "--port", type=int, default=7000, help="TCP port to register it on (default 7000)"
+    )
+
     call = commands.add_parser("call", help="call TO from FROM and print the call's events")
     call.add_argument("from_dn", metavar="FROM")
     call.add_argument("to_dn", metavar="TO")
@@ -266,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command == "dissector":
+        from protocol.dissector import render_lua
+
+        sys.stdout.write(render_lua(args.port))
+        return EXIT_OK
     if args.command == "monitor":
         return _run_client(_monitor, args)
     if args.command == "call":

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=()
+DEBIAN_PACKAGES=(tshark)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
