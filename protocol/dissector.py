@@ -117,7 +117,7 @@ local ef_malformed = ProtoExpert.new("ctiemu.malformed", "Malformed ctiemu frame
   expert.group.MALFORMED, expert.severity.ERROR)
 ctiemu.experts = {{ ef_malformed }}
 
-local function malformed(tree, range, text)
+local function malformed(tree, text)
   tree:add_proto_expert_info(ef_malformed, text)
 end
 
@@ -128,7 +128,7 @@ local function add_kv_value(tvb, tree, vt, vpos, vlen, depth)
   if vt == VT_STRING then
     tree:add(pf_kv_string, range, range:string(ENC_UTF_8))
   elseif vt == VT_INT then
-    if vlen ~= 8 then malformed(tree, range, "Int value is not 8 bytes") return end
+    if vlen ~= 8 then malformed(tree, "Int value is not 8 bytes") return end
     tree:add(pf_kv_int, range)
   elseif vt == VT_BINARY then
     tree:add(pf_kv_binary, range)
@@ -136,42 +136,57 @@ local function add_kv_value(tvb, tree, vt, vpos, vlen, depth)
     local sub = tree:add(pf_kv_list, range)
     dissect_kvlist(tvb, vpos, vpos + vlen, sub, depth + 1)
   else
-    malformed(tree, range, "unknown KVList value type " .. vt)
+    malformed(tree, "unknown KVList value type " .. vt)
   end
 end
 
 dissect_kvlist = function(tvb, pos, stop, tree, depth)
-  if depth > MAX_DEPTH then malformed(tree, tvb:range(pos, stop - pos), "KVList nested too deep") return end
-  if stop - pos < 4 then malformed(tree, tvb:range(pos, stop - pos), "KVList shorter than its count") return end
+  if depth > MAX_DEPTH then
+    malformed(tree, "KVList nested too deep")
+    return
+  end
+  if stop - pos < 4 then
+    malformed(tree, "KVList shorter than its count")
+    return
+  end
   local count = tvb:range(pos, 4):uint()
   tree:add(pf_kv_count, tvb:range(pos, 4))
   pos = pos + 4
   for _ = 1, count do
-    if stop - pos < 2 then malformed(tree, tvb:range(pos, stop - pos), "KVList truncated") return end
+    if stop - pos < 2 then malformed(tree, "KVList truncated") return end
     local klen = tvb:range(pos, 2):uint()
     local vhpos = pos + 2 + klen
-    if vhpos + 5 > stop then malformed(tree, tvb:range(pos, stop - pos), "KVList pair overruns its list") return end
+    if vhpos + 5 > stop then
+      malformed(tree, "KVList pair overruns its list")
+      return
+    end
     local vt = tvb:range(vhpos, 1):uint()
     local vlen = tvb:range(vhpos + 1, 4):uint()
     local vpos = vhpos + 5
-    if vpos + vlen > stop then malformed(tree, tvb:range(pos, stop - pos), "KVList value overruns its list") return end
-    local pair = tree:add(pf_kv_key, tvb:range(pos, vpos + vlen - pos), tvb:range(pos + 2, klen):string(ENC_UTF_8))
+    if vpos + vlen > stop then
+      malformed(tree, "KVList value overruns its list")
+      return
+    end
+    local key = tvb:range(pos + 2, klen):string(ENC_UTF_8)
+    local pair = tree:add(pf_kv_key, tvb:range(pos, vpos + vlen - pos), key)
     add_kv_value(tvb, pair, vt, vpos, vlen, depth)
     pos = vpos + vlen
   end
-  if pos ~= stop then malformed(tree, tvb:range(pos, stop - pos), "bytes after the last KVList pair") end
+  if pos ~= stop then
+    malformed(tree, "bytes after the last KVList pair")
+  end
 end
 
 local function add_attribute_value(tvb, tree, tag, vt, vpos, vlen)
   local range = tvb:range(vpos, vlen)
   local field = value_fields[tag]
   if field ~= nil and value_types[tag] ~= vt then
-    malformed(tree, range, "value type " .. vt .. " where " .. value_types[tag] .. " is expected")
+    malformed(tree, "value type " .. vt .. " where " .. value_types[tag] .. " is expected")
     tree:add(pf_value_bytes, range)
     return
   end
   if (vt == VT_INT or vt == VT_CONNID) and vlen ~= 8 then
-    malformed(tree, range, "value is " .. vlen .. " bytes, not 8")
+    malformed(tree, "value is " .. vlen .. " bytes, not 8")
     tree:add(pf_value_bytes, range)
     return
   end
@@ -203,7 +218,7 @@ local function dissect_frame(tvb, offset, frame_len, tree)
   local pos, stop = offset + HEADER_SIZE, offset + frame_len
   while pos < stop do
     if stop - pos < ATTR_HEADER_SIZE then
-      malformed(msg, tvb:range(pos, stop - pos), "truncated attribute header")
+      malformed(msg, "truncated attribute header")
       break
     end
     local tag = tvb:range(pos, 2):uint()
@@ -211,7 +226,7 @@ local function dissect_frame(tvb, offset, frame_len, tree)
     local vlen = tvb:range(pos + 3, 4):uint()
     local vpos = pos + ATTR_HEADER_SIZE
     if vpos + vlen > stop then
-      malformed(msg, tvb:range(pos, stop - pos), "attribute length overruns the frame")
+      malformed(msg, "attribute length overruns the frame")
       break
     end
     local attr = msg:add(pf_attribute, tvb:range(pos, 2))
