@@ -8,7 +8,7 @@ from enum import IntEnum
 from typing import Any
 
 from protocol.messages import Event, Message
-from protocol.values import ConnID, KVList
+from protocol.values import KVList
 
 _LABELS = {
     "this_dn": None,
@@ -54,21 +54,8 @@ def format_event(event: Message) -> str:
     return " ".join(parts)
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, IntEnum):
-        return value.name
-    if isinstance(value, ConnID):
-        return str(value)
-    if isinstance(value, KVList):
-        return value.to_json()
-    if isinstance(value, bytes):
-        return {"hex": value.hex()}
-    return value
-
-
 def event_to_json(event: Message) -> str:
     """One JSON object: {"event": name, attribute fields...}; enums by name, ConnID as hex."""
-    record: dict[str, Any] = {"event": type(event).__name__}
-    for name, value in event.attributes().items():
-        record[name] = _json_value(value)
-    return json.dumps(record, ensure_ascii=False)
+    record = event.to_dict()
+    record["event"] = record.pop("message")
+    return json.dumps({"event": record.pop("event"), **record}, ensure_ascii=False)

@@ -136,6 +136,16 @@ def _check_value(spec: AttributeSpec, value: Any) -> Any:
     raise TypeError(f"{spec.field} has value type {vt!r} the catalogue cannot check")
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, ConnID):
+        return str(value)
+    if isinstance(value, KVList):
+        return value.to_json()
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """Base of every request and event."""
@@ -160,6 +170,14 @@ class Message:
             checked = _check_value(fs.spec, value)
             if checked is not value:
                 object.__setattr__(self, name, checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: {"message": name, field: value, ...} for the fields that are set;
+        enums by name, ConnID as 16 hex digits, KVList as [[key, value], ...]."""
+        record: dict[str, Any] = {"message": type(self).__name__}
+        for name, value in self.attributes().items():
+            record[name] = _json_value(value)
+        return record
 
     def attributes(self) -> dict[str, Any]:
         """The fields that are set, by field name, in catalogue order."""
