@@ -79,8 +79,10 @@ def _inputs(rng: random.Random) -> bytes:
         return rng.randbytes(rng.randint(0, 64))
     if kind < 0.5:  # a plausible header over noise
         body = rng.randbytes(rng.randint(0, 96))
-        return struct.pack(">2sHI", b"CT", rng.choice((0, 3, 14, 16, 17, 52, 60, 93, 999)),
-                           len(body)) + body
+        return (
+            struct.pack(">2sHI", b"CT", rng.choice((0, 3, 14, 16, 17, 52, 60, 93, 999)), len(body))
+            + body
+        )
     data = bytearray(b"".join(rng.choice(VALID) for _ in range(rng.randint(1, 3))))
     for _ in range(rng.randint(1, 3)):
         if data:
