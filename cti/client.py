@@ -28,10 +28,14 @@ from protocol.errors import ProtocolError
 from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
+    Control,
     Event,
     EventError,
     EventRegistered,
     EventServerInfo,
+    KeepAliveAnswer,
+    KeepAliveProbe,
+    Message,
     Request,
     RequestRegisterAddress,
     RequestRegisterClient,
@@ -54,7 +58,7 @@ class ConnectionLost(Exception):
 @dataclass(eq=False)
 class _Pending:
     done: trio.Event
-    answer: Event | None = None
+    answer: Message | None = None
 
 
 class TClient:
@@ -72,6 +76,17 @@ class TClient:
 
     async def request(self, request: Request, *, timeout: float = 10.0) -> Event:
         """Send a request and return the event that answers it (EventError raises)."""
+        answer = await self._exchange(request, timeout)
+        assert isinstance(answer, Event), answer
+        return answer
+
+    async def ping(self, *, timeout: float = 10.0) -> float:
+        """Send KeepAliveProbe; return the seconds until its KeepAliveAnswer arrived."""
+        start = trio.current_time()
+        await self._exchange(KeepAliveProbe(), timeout)
+        return trio.current_time() - start
+
+    async def _exchange(self, request: Request | KeepAliveProbe, timeout: float) -> Message:
         if self._closed_reason is not None:
             raise ConnectionLost(self._closed_reason)
         reference_id = self._next_reference
@@ -89,7 +104,7 @@ class TClient:
             raise TServerError(pending.answer)
         return pending.answer
 
-    async def send(self, request: Request) -> None:
+    async def send(self, request: Request | Control) -> None:
         """Send a request without waiting for its answer."""
         data = encode(request)
         async with self._send_lock:
@@ -133,10 +148,18 @@ class TClient:
                 try:
                     for frame in self._framer.frames():
                         message = decode(frame)
-                        if not isinstance(message, Event):
+                        if isinstance(message, KeepAliveProbe):
+                            answer = KeepAliveAnswer(reference_id=message.reference_id)
+                            try:
+                                await self.send(answer)
+                            except ConnectionLost as exc:
+                                reason = f"connection lost: {exc}"
+                                return
+                        elif isinstance(message, Event | KeepAliveAnswer):
+                            self._dispatch(message)
+                        else:
                             reason = f"server sent a request ({type(message).__name__})"
                             return
-                        self._dispatch(message)
                 except ProtocolError as exc:
                     reason = f"protocol error from server: {exc}"
                     return
@@ -146,13 +169,14 @@ class TClient:
             for pending in self._pending.values():
                 pending.done.set()
 
-    def _dispatch(self, event: Event) -> None:
-        if event.reference_id is not None:
-            pending = self._pending.get(event.reference_id)
+    def _dispatch(self, message: Event | KeepAliveAnswer) -> None:
+        if message.reference_id is not None:
+            pending = self._pending.get(message.reference_id)
             if pending is not None and pending.answer is None:
-                pending.answer = event
+                pending.answer = message
                 pending.done.set()
-        self._events_in.send_nowait(event)
+        if isinstance(message, Event):
+            self._events_in.send_nowait(message)
 
 
 @asynccontextmanager

@@ -32,6 +32,8 @@ from protocol.messages import (
     EventError,
     EventRegistered,
     EventServerInfo,
+    KeepAliveAnswer,
+    KeepAliveProbe,
     Message,
     Request,
     RequestAnswerCall,
@@ -177,6 +179,11 @@ class TServerCore:
 
     def handle_request(self, session: Session, msg: Message, now: float) -> None:
         """One decoded message from a client."""
+        if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
+            self._deliver_to(session, KeepAliveAnswer(reference_id=msg.reference_id))
+            return
+        if isinstance(msg, KeepAliveAnswer):  # the answer to a probe of ours: nothing to do
+            return
         handler = self._handlers.get(type(msg))
         try:
             if not isinstance(msg, Request) or handler is None:
@@ -327,7 +334,7 @@ class TServerCore:
                     session.send(shared)
                 self._woken.add(session)
 
-    def _deliver_to(self, session: Session, event: Event) -> None:
+    def _deliver_to(self, session: Session, event: Message) -> None:
         session.send(encode(event))
         self._woken.add(session)
 

@@ -34,12 +34,18 @@ def _first_line(cls: type) -> str:
     return (cls.__doc__ or "").strip().splitlines()[0]
 
 
+def _kind(cls: type[Message]) -> str:
+    if issubclass(cls, Request):
+        return "request"
+    return "event" if issubclass(cls, Event) else "control"
+
+
 def _type_name(spec: AttributeSpec) -> str:
     return spec.value_type.name + (f" ({spec.enum.__name__})" if spec.enum else "")
 
 
 def _message_section(cls: type[Message]) -> list[str]:
-    kind = "request" if issubclass(cls, Request) else "event"
+    kind = _kind(cls)
     lines = [f"### {cls.__name__} ({int(cls.MESSAGE_TYPE)}, {kind})", "", _first_line(cls), ""]
     if cls.ANSWER is not None:
         lines += [
@@ -62,11 +68,11 @@ def _message_section(cls: type[Message]) -> list[str]:
         ):
             presence = "always sent by the server"
         if spec.field == "reference_id":
-            presence = (
-                "from the client; echoed on the answer"
-                if issubclass(cls, Request)
-                else "on the answer to a request, for the requester only"
-            )
+            presence = {
+                "request": "from the client; echoed on the answer",
+                "event": "on the answer to a request, for the requester only",
+                "control": "set by the sender; echoed on the answer",
+            }[_kind(cls)]
         type_name = spec.value_type.name + (f" ({spec.enum.__name__})" if spec.enum else "")
         lines.append(
             f"| {spec.attribute.name} | {int(spec.attribute)} | {type_name} | {presence} |"
@@ -132,7 +138,7 @@ def render() -> str:
     lines.append("| Type | Message | Kind |")
     lines.append("|---:|---|---|")
     for number, cls in sorted(CATALOGUE.items()):
-        kind = "request" if issubclass(cls, Request) else "event"
+        kind = _kind(cls)
         lines.append(
             f"| {number} | [{cls.__name__}](#{cls.__name__.lower()}-{number}-{kind}) | {kind} |"
         )

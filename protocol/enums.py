@@ -169,6 +169,10 @@ class MessageType(IntEnum):
     EventPrivateInfo = 150  #: answer to RequestPrivateService or unsolicited private event
     EventBridged = 151  #: a bridged call appearance
 
+    # ctiemu's own (no T-Library number exists for these):
+    KeepAliveProbe = 1000  #: either side asks "are you there?"; the other answers at once
+    KeepAliveAnswer = 1001  #: the answer to KeepAliveProbe, with the probe's ReferenceID
+
 
 class Attribute(IntEnum):
     """T-Library attribute numbers (TAttribute): the tags of the tag-type-length-value encoding."""
@@ -454,3 +458,143 @@ class MakeCallType(IntEnum):
     SupervisorAssist = 2  #: to a supervisor for assistance
     Priority = 3  #: with priority
     DirectPriority = 4  #: to a specific agent, with priority
+
+
+class AgentType(IntEnum):
+    """Kind of agent logging in (TAgentType)."""
+
+    Agent = 0  #: an agent
+    Supervisor = 1  #: a supervisor
+
+
+class ServerRole(IntEnum):
+    """Role of a T-Server in a redundant pair (TServerRole)."""
+
+    Primary = 0  #: the primary server
+    Backup = 1  #: the backup server
+
+
+class AddressInfoType(IntEnum):
+    """What RequestQueryAddress asks about (TAddressInfoType)."""
+
+    AddressStatus = 0  #: the DN's state
+    MessageWaitingStatus = 1  #: message waiting lamp
+    AssociationStatus = 2  #: association with this session
+    CallForwardingStatus = 3  #: forwarding
+    AgentStatus = 4  #: the agent's state
+    NumberOfAgentsInQueue = 5  #: agents logged in to a queue
+    NumberOfAvailableAgentsInQueue = 6  #: agents ready in a queue
+    NumberOfCallsInQueue = 7  #: calls waiting in a queue
+    AddressType = 8  #: the kind of DN
+    CallsQuery = 9  #: the DN's calls
+    SendAllCallsStatus = 10  #: send-all-calls
+    QueueLoginAudit = 11  #: agents logged in to a queue, listed
+    NumberOfIdleClassifiers = 12  #: (obsolete)
+    NumberOfClassifiersInUse = 13  #: (obsolete)
+    NumberOfIdleTrunks = 14  #: idle trunks
+    NumberOfTrunksInUse = 15  #: busy trunks
+    DatabaseValue = 16  #: a database value
+    DNStatus = 17  #: the DN's status
+    QueueStatus = 18  #: the queue's status
+
+
+class AddressStatus(IntEnum):
+    """A DN's state as EventAddressInfo reports it (AddressStatusInfoType)."""
+
+    Idle = 0  #: no call
+    Origination = 1  #: originating
+    Dialing = 2  #: dialing
+    Talking = 3  #: in a call
+    Ringing = 4  #: ringing
+    Held = 5  #: holding a call
+    Treatment = 6  #: receiving a treatment
+    LockedOut = 7  #: locked out
+    Maintenance = 8  #: in maintenance
+    Available = 9  #: available
+    Vacant = 10  #: vacant
+
+
+class ForwardMode(IntEnum):
+    """When calls to a DN are forwarded (TForwardMode)."""
+
+    NoForward = 0  #: none
+    Unconditional = 1  #: always
+    OnBusy = 2  #: when busy
+    OnNoAnswer = 3  #: when not answered
+    OnBusyAndNoAnswer = 4  #: when busy or not answered
+    SendAllCalls = 5  #: send all calls
+
+
+class MergeType(IntEnum):
+    """What RequestMergeCalls merges for (TMergeType)."""
+
+    ForTransfer = 0  #: a transfer
+    ForConference = 1  #: a conference
+
+
+class RouteType(IntEnum):
+    """How RequestRouteCall routes (TRouteType)."""
+
+    Unknown = 0  #: not specified
+    Default = 1  #: to the default destination
+    Label = 2  #: to a label
+    OverwriteDNIS = 3  #: replace DNIS
+    DDD = 4  #: direct distance dialing
+    IDDD = 5  #: international direct distance dialing
+    Direct = 6  #: directly to OtherDN
+    Reject = 7  #: reject the call
+    Announcement = 8  #: play an announcement
+    PostFeature = 9  #: post feature
+    DirectAgent = 10  #: to an agent
+    Priority = 11  #: with priority
+    DirectPriority = 12  #: to an agent, with priority
+    AgentID = 13  #: OtherDN is an AgentID
+    CallDisconnect = 14  #: disconnect (re-route)
+
+
+class TreatmentType(IntEnum):
+    """Treatments RequestApplyTreatment can give (TTreatmentType)."""
+
+    Unknown = 0  #: not specified
+    IVR = 1  #: an IVR
+    Music = 2  #: music
+    RingBack = 3  #: ringback
+    Silence = 4  #: silence
+    Busy = 5  #: busy tone
+    CollectDigits = 6  #: collect digits
+    PlayAnnouncement = 7  #: play an announcement
+    PlayAnnouncementAndDigits = 8  #: play an announcement and collect digits
+    VerifyDigits = 9  #: verify digits
+    RecordUserAnnouncement = 10  #: record an announcement
+    DeleteUserAnnouncement = 11  #: delete an announcement
+    CancelCall = 12  #: cancel the call
+    PlayApplication = 13  #: play an application
+    SetDefaultRoute = 14  #: set the default route
+    TextToSpeech = 15  #: text to speech
+    TextToSpeechAndDigits = 16  #: text to speech and collect digits
+    FastBusy = 17  #: fast busy (reorder)
+    RAN = 18  #: recorded announcement
+
+
+class MediaType(IntEnum):
+    """The interaction's media (TMediaType)."""
+
+    Voice = 0  #: voice (PSTN)
+    VoIP = 1  #: voice over IP
+    EMail = 2  #: e-mail
+    VMail = 3  #: voice mail
+    SMail = 4  #: scanned mail
+    Chat = 5  #: chat
+    Video = 6  #: video
+    Cobrowsing = 7  #: co-browsing
+    Whiteboard = 8  #: whiteboard
+    AppSharing = 9  #: application sharing
+    WebForm = 10  #: web form
+    WorkItem = 11  #: work item
+
+
+class MonitorNextCallType(IntEnum):
+    """How many calls RequestMonitorNextCall covers (TMonitorNextCallType)."""
+
+    OneCall = 0  #: the next call only
+    AllCalls = 1  #: every call until cancelled

@@ -210,6 +210,11 @@ class Event(Message):
         return self.time_in_secs + (self.time_in_usecs or 0) / 1_000_000
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Control(Message):
+    """A link-level message either side may send: neither a request nor an event."""
+
+
 #: Every message class, by message type number.
 CATALOGUE: dict[int, type[Message]] = {}
 
@@ -395,3 +400,19 @@ class EventEstablished(CallEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventReleased(CallEvent):
     """ThisDN has left the call."""
+
+
+# --------------------------------------------------------------------------------------------
+# Link control (ctiemu's own message types)
+
+
+@message(MessageType.KeepAliveProbe, answer=MessageType.KeepAliveAnswer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeepAliveProbe(Control):
+    """Are you there? Either side may send it, at any time; the other answers at once."""
+
+
+@message(MessageType.KeepAliveAnswer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeepAliveAnswer(Control):
+    """The answer to KeepAliveProbe, carrying the probe's ReferenceID."""

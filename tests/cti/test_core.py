@@ -284,3 +284,16 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     assert set(answers) == set(requests)
     for cls, answer in answers.items():
         assert answer.MESSAGE_TYPE == cls.ANSWER, cls.__name__
+
+
+def test_keep_alive_probe_is_answered_even_before_the_handshake(core: TServerCore) -> None:
+    from protocol.messages import KeepAliveAnswer, KeepAliveProbe
+
+    s = core.open_session()
+    send(core, s, KeepAliveProbe(reference_id=99))
+    framer = Framer()
+    framer.receive_data(s.take_output())
+    [answer] = [decode(f) for f in framer.frames()]
+    assert answer == KeepAliveAnswer(reference_id=99)
+    send(core, s, KeepAliveAnswer(reference_id=5))  # an answer to a probe of ours: no reply
+    assert not s.has_output

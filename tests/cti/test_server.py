@@ -107,3 +107,9 @@ async def test_garbage_client_does_not_disturb_others(server_port: int) -> None:
             await rogue.aclose()
             dialing = await a.request(RequestMakeCall(this_dn="1001", other_dn="1002"))
             assert isinstance(dialing, Event)
+
+
+async def test_ping(server_port: int) -> None:
+    with trio.fail_after(LIMIT):
+        async with open_client("127.0.0.1", server_port, application_name="a") as a:
+            assert 0 <= await a.ping() < LIMIT

@@ -12,6 +12,8 @@ from protocol.messages import (
     EventReleased,
     EventRinging,
     EventServerInfo,
+    KeepAliveAnswer,
+    KeepAliveProbe,
     Message,
     RequestAnswerCall,
     RequestMakeCall,
@@ -83,4 +85,6 @@ SAMPLES: list[Message] = [
     EventEstablished(**CALL, user_data=USER_DATA, **STAMP),
     EventReleased(**CALL, call_state=CallState.Ok, **STAMP),
     EventReleased(this_dn="1001", conn_id=ConnID(2**64 - 1), call_type=CallType.Unknown),
+    KeepAliveProbe(reference_id=77),
+    KeepAliveAnswer(reference_id=77),
 ]
