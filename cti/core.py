@@ -23,7 +23,7 @@ from typing import Any
 
 from protocol import wire
 from protocol.codec import decode, encode
-from protocol.enums import RegisterMode
+from protocol.enums import AddressInfoType, RegisterMode
 from protocol.errors import ErrorCode, FrameError, MessageError
 from protocol.framer import Framer
 from protocol.messages import (
@@ -121,6 +121,11 @@ class TServerCore:
             RequestReleaseCall: self._on_release_call,
         }
         self._woken: set[Session] = set()
+
+    @property
+    def handled_requests(self) -> frozenset[type[Message]]:
+        """The request types this server carries out; others get EventError 51."""
+        return frozenset(self._handlers)
 
     # ----------------------------------------------------------------------------------------
     # Session life
@@ -246,7 +251,7 @@ class TServerCore:
             server_version=self.identity.version,
             application_name=self.identity.name,
             server_start_time=int(self.identity.start_time),
-            extensions=KVList([("capabilities", KVList((t.__name__, 1) for t in self._handlers))]),
+            server_capability_mask=self._capability_mask(),
         )
         self._deliver_to(session, self._stamp(info, now))
 
@@ -267,9 +272,15 @@ class TServerCore:
                 )
         self._registered.setdefault(dn, {})[session.id] = req.register_mode
         session.registrations[dn] = req.register_mode
-        self._deliver_to(
-            session, self._stamp(EventRegistered(reference_id=req.reference_id, this_dn=dn), now)
+        status = self.switch.dn_status(dn)
+        registered = EventRegistered(
+            reference_id=req.reference_id,
+            this_dn=dn,
+            address_info_type=AddressInfoType.AddressStatus,
+            address_info_status=int(status),
+            extensions=KVList([("status", status.name)]),
         )
+        self._deliver_to(session, self._stamp(registered, now))
 
     def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
         self._require_control(session, req.this_dn)
@@ -288,6 +299,15 @@ class TServerCore:
 
     # ----------------------------------------------------------------------------------------
     # Output
+
+    def _capability_mask(self) -> bytes:
+        """T-Library's TMask: bit (n % 8) of byte n // 8 set for each request type handled."""
+        mask = bytearray(64)
+        for request_type in self._handlers:
+            n = int(request_type.MESSAGE_TYPE)
+            if n < 512:
+                mask[n // 8] |= 1 << (n % 8)
+        return bytes(mask)
 
     def _require_control(self, session: Session, dn: str) -> None:
         mode = session.registrations.get(dn)

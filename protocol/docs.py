@@ -22,6 +22,7 @@ from protocol.enums import (
 )
 from protocol.errors import ERROR_ADVICE, ErrorCode
 from protocol.messages import ATTRIBUTES, CATALOGUE, AttributeSpec, Event, Message, Request
+from protocol.sources import SOURCES
 from protocol.values import ConnID, KVList
 
 BEGIN = "<!-- BEGIN GENERATED (python -m protocol.docs docs/protocol.md) -->"
@@ -47,6 +48,9 @@ def _type_name(spec: AttributeSpec) -> str:
 def _message_section(cls: type[Message]) -> list[str]:
     kind = _kind(cls)
     lines = [f"### {cls.__name__} ({int(cls.MESSAGE_TYPE)}, {kind})", "", _first_line(cls), ""]
+    source = SOURCES.get(cls.__name__)
+    if source:
+        lines += [f"Attribute table: {source}.", ""]
     if cls.ANSWER is not None:
         lines += [
             f"Answered by {cls.ANSWER.name} carrying the request's ReferenceID (or EventError).",
@@ -118,6 +122,8 @@ def _examples() -> list[str]:
                 this_dn="1002",
                 conn_id=ConnID(0x007102719818000D),
                 call_type=CallType.Internal,
+                call_id=1,
+                call_state=CallState.Ok,
                 this_dn_role=DNRole.Destination,
                 other_dn="1001",
                 other_dn_role=DNRole.Origination,

@@ -19,14 +19,23 @@ from enum import IntEnum
 from typing import Any, ClassVar, TypeVar
 
 from protocol.enums import (
+    AddressInfoType,
     AddressType,
+    AgentWorkMode,
     Attribute,
     CallState,
     CallType,
+    ControlMode,
     DNRole,
+    ForwardMode,
     MakeCallType,
+    MergeType,
     MessageType,
+    MonitorNextCallType,
     RegisterMode,
+    RouteType,
+    ServerRole,
+    TreatmentType,
     ValueType,
 )
 from protocol.values import INT64_MAX, INT64_MIN, ConnID, KVList
@@ -56,33 +65,95 @@ def _spec(
     return AttributeSpec(attribute, field, value_type, enum, doc)
 
 
-_S, _I, _C, _K = ValueType.String, ValueType.Int, ValueType.ConnID, ValueType.KVList
+_S, _I, _C, _K, _B = (
+    ValueType.String,
+    ValueType.Int,
+    ValueType.ConnID,
+    ValueType.KVList,
+    ValueType.Binary,
+)
 
 #: Every attribute the catalogue uses, by field name.
 ATTRIBUTES: dict[str, AttributeSpec] = {
     s.field: s
     for s in (
-        _spec(Attribute.ReferenceID, "reference_id", _I, doc="the client's number for a request"),
-        _spec(Attribute.ProtocolVersion, "protocol_version", _S, doc='"major.minor", e.g. "1.0"'),
+        _spec(Attribute.ANI, "ani", _S, doc="the calling number"),
         _spec(
-            Attribute.ApplicationName, "application_name", _S, doc="the client's (or server's) name"
+            Attribute.AddressInfoStatus,
+            "address_info_status",
+            _I,
+            doc="the value asked for (meaning depends on AddressInfoType)",
+        ),
+        _spec(
+            Attribute.AddressInfoType,
+            "address_info_type",
+            _I,
+            AddressInfoType,
+            doc="what is asked or reported about a DN",
+        ),
+        _spec(
+            Attribute.AddressType,
+            "address_type",
+            _I,
+            AddressType,
+            doc="what kind of switch object a DN is",
+        ),
+        _spec(Attribute.AgentID, "agent_id", _S, doc="the agent's login id"),
+        _spec(
+            Attribute.AgentWorkMode,
+            "agent_work_mode",
+            _I,
+            AgentWorkMode,
+            doc="the agent's work mode",
+        ),
+        _spec(
+            Attribute.ApplicationName,
+            "application_name",
+            _S,
+            doc="the client's (or, in EventServerInfo, the server's) name",
         ),
         _spec(Attribute.ApplicationPassword, "application_password", _S, doc="client credentials"),
-        _spec(Attribute.ServerVersion, "server_version", _S, doc="server software version"),
-        _spec(Attribute.ServerStartTime, "server_start_time", _I, doc="server start, Unix seconds"),
-        _spec(Attribute.ThisDN, "this_dn", _S, doc="the DN the request or event is about"),
-        _spec(Attribute.OtherDN, "other_dn", _S, doc="the other party of the call"),
+        _spec(Attribute.CallID, "call_id", _I, doc="the switch's own call number"),
+        _spec(Attribute.CallInfoType, "call_info_type", _I, doc="what RequestQueryCall asks about"),
+        _spec(
+            Attribute.CallState,
+            "call_state",
+            _I,
+            CallState,
+            doc="why the call or party is in the state reported",
+        ),
+        _spec(
+            Attribute.CallType,
+            "call_type",
+            _I,
+            CallType,
+            doc="where the call comes from or goes to",
+        ),
+        _spec(
+            Attribute.CallUUID,
+            "call_uuid",
+            _S,
+            doc="stable id of the call across its life, transfers included",
+        ),
+        _spec(Attribute.Cause, "cause", _I, doc="the switch's cause code"),
+        _spec(
+            Attribute.CollectedDigits,
+            "collected_digits",
+            _S,
+            doc="digits collected from the caller",
+        ),
         _spec(Attribute.ConnID, "conn_id", _C, doc="the call's connection id"),
-        _spec(Attribute.CallType, "call_type", _I, CallType),
-        _spec(Attribute.CallState, "call_state", _I, CallState),
-        _spec(Attribute.ThisDNRole, "this_dn_role", _I, DNRole),
-        _spec(Attribute.OtherDNRole, "other_dn_role", _I, DNRole),
-        _spec(Attribute.RegisterMode, "register_mode", _I, RegisterMode),
-        _spec(Attribute.AddressType, "address_type", _I, AddressType),
-        _spec(Attribute.MakeCallType, "make_call_type", _I, MakeCallType),
-        _spec(Attribute.CallUUID, "call_uuid", _S, doc="stable id of the call across its life"),
-        _spec(Attribute.UserData, "user_data", _K, doc="the call's attached data"),
-        _spec(Attribute.Extensions, "extensions", _K, doc="additional information"),
+        _spec(
+            Attribute.ControlMode,
+            "control_mode",
+            _I,
+            ControlMode,
+            doc="whether registration goes to the switch",
+        ),
+        _spec(Attribute.CustomerID, "customer_id", _S, doc="the tenant"),
+        _spec(Attribute.DNIS, "dnis", _S, doc="the dialed number"),
+        _spec(Attribute.DTMFDigits, "dtmf_digits", _S, doc="DTMF digits to send or sent"),
+        _spec(Attribute.DataKey, "data_key", _S, doc="a key of the call's UserData"),
         _spec(Attribute.ErrorCode, "error_code", _I, doc="see the error codes table"),
         _spec(Attribute.ErrorMessage, "error_message", _S, doc="readable reason"),
         _spec(
@@ -91,8 +162,181 @@ ATTRIBUTES: dict[str, AttributeSpec] = {
             _I,
             doc="increases by one per event across the server",
         ),
+        _spec(Attribute.Extensions, "extensions", _K, doc="additional information"),
+        _spec(
+            Attribute.FirstTransferHomeLocation,
+            "first_transfer_home_location",
+            _S,
+            doc="call history: site of the first transfer",
+        ),
+        _spec(
+            Attribute.FirstTransferOrigDN,
+            "first_transfer_orig_dn",
+            _S,
+            doc="call history: DN that made the first transfer",
+        ),
+        _spec(
+            Attribute.ForwardMode, "forward_mode", _I, ForwardMode, doc="when calls are forwarded"
+        ),
+        _spec(
+            Attribute.InputMask,
+            "input_mask",
+            _B,
+            doc="64 bytes: bit (n % 8) of byte n / 8 set to receive event type n",
+        ),
+        _spec(Attribute.LastDigit, "last_digit", _S, doc="the last digit collected"),
+        _spec(
+            Attribute.LastTransferHomeLocation,
+            "last_transfer_home_location",
+            _S,
+            doc="call history: site of the last transfer",
+        ),
+        _spec(
+            Attribute.LastTransferOrigDN,
+            "last_transfer_orig_dn",
+            _S,
+            doc="call history: DN that made the last transfer",
+        ),
+        _spec(Attribute.Location, "location", _S, doc="the site of OtherDN, for multi-site calls"),
+        _spec(
+            Attribute.MakeCallType,
+            "make_call_type",
+            _I,
+            MakeCallType,
+            doc="how RequestMakeCall places the call",
+        ),
+        _spec(
+            Attribute.MergeType,
+            "merge_type",
+            _I,
+            MergeType,
+            doc="what RequestMergeCalls merges for",
+        ),
+        _spec(
+            Attribute.MonitorNextCallType,
+            "monitor_next_call_type",
+            _I,
+            MonitorNextCallType,
+            doc="one call or all calls",
+        ),
+        _spec(Attribute.MusicPath, "music_path", _S, doc="the music to play"),
+        _spec(Attribute.NetworkCallID, "network_call_id", _I, doc="the network's call id"),
+        _spec(Attribute.NetworkNodeID, "network_node_id", _I, doc="the network node"),
+        _spec(Attribute.NumberOfDigits, "number_of_digits", _I, doc="how many digits to collect"),
+        _spec(
+            Attribute.OtherDN,
+            "other_dn",
+            _S,
+            doc="the other party of the call (or the destination of a request)",
+        ),
+        _spec(
+            Attribute.OtherDNRole,
+            "other_dn_role",
+            _I,
+            DNRole,
+            doc="the part OtherDN plays in the call",
+        ),
+        _spec(
+            Attribute.OtherQueue, "other_queue", _S, doc="the queue the other party came through"
+        ),
+        _spec(Attribute.OtherTrunk, "other_trunk", _I, doc="the trunk of the other party"),
+        _spec(Attribute.Password, "password", _S, doc="the agent's password"),
+        _spec(
+            Attribute.PreviousConnID,
+            "previous_conn_id",
+            _C,
+            doc="the call this one consults from, or the held call",
+        ),
+        _spec(Attribute.PrivateMsgID, "private_msg_id", _I, doc="the private service or event"),
+        _spec(Attribute.ProtocolVersion, "protocol_version", _S, doc='"major.minor", e.g. "1.0"'),
+        _spec(
+            Attribute.Reasons,
+            "reasons",
+            _K,
+            doc="why (reason codes, for instance of AgentNotReady)",
+        ),
+        _spec(
+            Attribute.ReferenceID,
+            "reference_id",
+            _I,
+            doc="the client's number for a request, echoed on its answer",
+        ),
+        _spec(
+            Attribute.RegisterMode,
+            "register_mode",
+            _I,
+            RegisterMode,
+            doc="Share, Private or Monitor",
+        ),
+        _spec(Attribute.RouteType, "route_type", _I, RouteType, doc="how RequestRouteCall routes"),
+        _spec(
+            Attribute.ServerCapabilityMask,
+            "server_capability_mask",
+            _B,
+            doc="64 bytes: bit (n % 8) of byte n / 8 set when request type n is handled",
+        ),
+        _spec(Attribute.ServerRole, "server_role", _I, ServerRole, doc="primary or backup"),
+        _spec(Attribute.ServerStartTime, "server_start_time", _I, doc="server start, Unix seconds"),
+        _spec(Attribute.ServerVersion, "server_version", _S, doc="server software version"),
+        _spec(
+            Attribute.ServerXCapabilities, "server_x_capabilities", _S, doc="extended capabilities"
+        ),
+        _spec(Attribute.SessionID, "session_id", _S, doc="the session of a link event"),
+        _spec(Attribute.TerminateDigits, "terminate_digits", _S, doc="digits that end collection"),
+        _spec(
+            Attribute.ThirdPartyDN,
+            "third_party_dn",
+            _S,
+            doc="the third party of a transfer, conference or routing",
+        ),
+        _spec(
+            Attribute.ThirdPartyDNRole,
+            "third_party_dn_role",
+            _I,
+            DNRole,
+            doc="the part ThirdPartyDN plays",
+        ),
+        _spec(Attribute.ThisDN, "this_dn", _S, doc="the DN the request or event is about"),
+        _spec(
+            Attribute.ThisDNRole,
+            "this_dn_role",
+            _I,
+            DNRole,
+            doc="the part ThisDN plays in the call",
+        ),
+        _spec(
+            Attribute.ThisQueue,
+            "this_queue",
+            _S,
+            doc="the ACD queue or routing point the call came through",
+        ),
+        _spec(Attribute.ThisTrunk, "this_trunk", _I, doc="the trunk of ThisDN's leg"),
         _spec(Attribute.TimeinSecs, "time_in_secs", _I, doc="event time, Unix seconds"),
         _spec(Attribute.TimeinuSecs, "time_in_usecs", _I, doc="event time, microseconds part"),
+        _spec(Attribute.Timeout, "timeout", _I, doc="seconds"),
+        _spec(
+            Attribute.TransferConnID,
+            "transfer_conn_id",
+            _C,
+            doc="the consultation call of a transfer or conference",
+        ),
+        _spec(
+            Attribute.TransferredNetworkCallID,
+            "transferred_network_call_id",
+            _I,
+            doc="the network call id before a network transfer",
+        ),
+        _spec(
+            Attribute.TransferredNetworkNodeID,
+            "transferred_network_node_id",
+            _I,
+            doc="the network node before a network transfer",
+        ),
+        _spec(Attribute.TreatmentParms, "treatment_parms", _K, doc="the treatment's parameters"),
+        _spec(Attribute.TreatmentType, "treatment_type", _I, TreatmentType, doc="the treatment"),
+        _spec(Attribute.UserData, "user_data", _K, doc="the call's attached data"),
+        _spec(Attribute.UserEvent, "user_event", _I, doc="the message type of a distributed event"),
+        _spec(Attribute.VoiceCFlag, "voice_c_flag", _I, doc="collection flags"),
     )
 }
 
@@ -129,6 +373,10 @@ def _check_value(spec: AttributeSpec, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{spec.field} must be a ConnID, not {type(value).__name__}")
         return value if type(value) is ConnID else ConnID(value)
+    if vt is ValueType.Binary:
+        if not isinstance(value, bytes):
+            raise TypeError(f"{spec.field} must be bytes, not {type(value).__name__}")
+        return value
     if vt is ValueType.KVList:
         if not isinstance(value, KVList):
             raise TypeError(f"{spec.field} must be a KVList, not {type(value).__name__}")
@@ -143,6 +391,8 @@ def _json_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, KVList):
         return value.to_json()
+    if isinstance(value, bytes):
+        return {"hex": value.hex()}
     return value
 
 
@@ -270,7 +520,18 @@ def _trusted_constructor(cls: type[Message]) -> Callable[[dict[str, Any]], Messa
 
 
 # --------------------------------------------------------------------------------------------
-# Requests
+# Requests and events, in T-Library number order. Attribute presence follows the Genesys Events
+# and Models Reference where it has a table for the message (docs/protocol.md cites the page),
+# and the T-Library function signatures and sibling events elsewhere.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEvent(Event):
+    """Base of the events that report a party's state in a call: ThisDN, ConnID, CallType."""
+
+    this_dn: str
+    conn_id: ConnID
+    call_type: CallType
 
 
 @message(MessageType.RequestRegisterClient, answer=MessageType.EventServerInfo)
@@ -278,9 +539,30 @@ def _trusted_constructor(cls: type[Message]) -> Callable[[dict[str, Any]], Messa
 class RequestRegisterClient(Request):
     """The handshake: the first message on every connection."""
 
-    protocol_version: str
+    protocol_version: str  # ctiemu requires it: the handshake's version check
     application_name: str
     application_password: str | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestQueryServer, answer=MessageType.EventServerInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestQueryServer(Request):
+    """Ask for EventServerInfo."""
+
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestQueryAddress, answer=MessageType.EventAddressInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestQueryAddress(Request):
+    """Ask for information about ThisDN (AddressInfoType says what)."""
+
+    this_dn: str
+    address_type: AddressType = AddressType.DN
+    address_info_type: AddressInfoType
+    this_queue: str | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestRegisterAddress, answer=MessageType.EventRegistered)
@@ -290,7 +572,114 @@ class RequestRegisterAddress(Request):
 
     this_dn: str
     register_mode: RegisterMode = RegisterMode.Share
+    control_mode: ControlMode = ControlMode.RegisterDefault
+    address_type: AddressType = AddressType.DN
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestUnregisterAddress, answer=MessageType.EventUnregistered)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestUnregisterAddress(Request):
+    """Stop receiving ThisDN's events."""
+
+    this_dn: str
+    control_mode: ControlMode = ControlMode.RegisterDefault
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestRegisterAll, answer=MessageType.EventRegisteredAll)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRegisterAll(Request):
+    """Receive the events of every DN (of AddressType, when given)."""
+
     address_type: AddressType | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestUnregisterAll, answer=MessageType.EventUnregisteredAll)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestUnregisterAll(Request):
+    """Stop receiving the events of every DN."""
+
+    address_type: AddressType | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSetInputMask, answer=MessageType.EventACK)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSetInputMask(Request):
+    """Choose which events this client receives (a 64-byte bit mask by message type)."""
+
+    input_mask: bytes
+
+
+@message(MessageType.RequestAgentLogin, answer=MessageType.EventAgentLogin)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAgentLogin(Request):
+    """Log agent AgentID in on ThisDN (and ThisQueue)."""
+
+    this_dn: str
+    this_queue: str | None = None
+    agent_id: str | None = None
+    password: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestAgentLogout, answer=MessageType.EventAgentLogout)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAgentLogout(Request):
+    """Log the agent on ThisDN out."""
+
+    this_dn: str
+    this_queue: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestAgentReady, answer=MessageType.EventAgentReady)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAgentReady(Request):
+    """Make the agent on ThisDN ready for calls."""
+
+    this_dn: str
+    this_queue: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestAgentNotReady, answer=MessageType.EventAgentNotReady)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAgentNotReady(Request):
+    """Make the agent on ThisDN not ready (AgentWorkMode, Reasons say why)."""
+
+    this_dn: str
+    this_queue: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSetDNDOn, answer=MessageType.EventDNDOn)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSetDNDOn(Request):
+    """Turn do-not-disturb on for ThisDN."""
+
+    this_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSetDNDOff, answer=MessageType.EventDNDOff)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSetDNDOff(Request):
+    """Turn do-not-disturb off for ThisDN."""
+
+    this_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestMakeCall, answer=MessageType.EventDialing)
@@ -301,7 +690,23 @@ class RequestMakeCall(Request):
     this_dn: str
     other_dn: str
     make_call_type: MakeCallType = MakeCallType.Regular
+    location: str | None = None
     user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestMakePredictiveCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMakePredictiveCall(Request):
+    """Call OtherDN for ThisDN (a queue or routing point) with call progress detection."""
+
+    this_dn: str
+    other_dn: str
+    timeout: int | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestAnswerCall, answer=MessageType.EventEstablished)
@@ -311,6 +716,8 @@ class RequestAnswerCall(Request):
 
     this_dn: str
     conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestReleaseCall, answer=MessageType.EventReleased)
@@ -320,10 +727,351 @@ class RequestReleaseCall(Request):
 
     this_dn: str
     conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
-# --------------------------------------------------------------------------------------------
-# Events
+@message(MessageType.RequestHoldCall, answer=MessageType.EventHeld)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestHoldCall(Request):
+    """Put the call ConnID on hold at ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestRetrieveCall, answer=MessageType.EventRetrieved)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRetrieveCall(Request):
+    """Take the call ConnID off hold at ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestInitiateConference)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestInitiateConference(Request):
+    """Hold ConnID and dial OtherDN for a conference."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    location: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestCompleteConference)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCompleteConference(Request):
+    """Join the held call ConnID and the consultation TransferConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    transfer_conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestDeleteFromConference)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDeleteFromConference(Request):
+    """Remove OtherDN from the conference ConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestInitiateTransfer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestInitiateTransfer(Request):
+    """Hold ConnID and dial OtherDN for a transfer."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    location: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestMuteTransfer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMuteTransfer(Request):
+    """Transfer ConnID to OtherDN without waiting for an answer."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    location: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSingleStepTransfer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSingleStepTransfer(Request):
+    """Transfer ConnID to OtherDN in one step."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    location: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestCompleteTransfer)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCompleteTransfer(Request):
+    """Complete the transfer of the held call ConnID to the consultation TransferConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    transfer_conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestMergeCalls)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMergeCalls(Request):
+    """Merge the calls ConnID and TransferConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    transfer_conn_id: ConnID
+    merge_type: MergeType
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestAlternateCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAlternateCall(Request):
+    """Hold the active call ConnID and retrieve the held call PreviousConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    previous_conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestReconnectCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestReconnectCall(Request):
+    """Release the call ConnID and retrieve the held call PreviousConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    previous_conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestAttachUserData, answer=MessageType.EventAttachedDataChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAttachUserData(Request):
+    """Add pairs to the call's UserData."""
+
+    this_dn: str
+    conn_id: ConnID
+    user_data: KVList
+
+
+@message(MessageType.RequestUpdateUserData, answer=MessageType.EventAttachedDataChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestUpdateUserData(Request):
+    """Add or replace pairs of the call's UserData."""
+
+    this_dn: str
+    conn_id: ConnID
+    user_data: KVList
+
+
+@message(MessageType.RequestDeleteUserData, answer=MessageType.EventAttachedDataChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDeleteUserData(Request):
+    """Delete all of the call's UserData."""
+
+    this_dn: str
+    conn_id: ConnID
+
+
+@message(MessageType.RequestDeletePair, answer=MessageType.EventAttachedDataChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDeletePair(Request):
+    """Delete the key DataKey from the call's UserData."""
+
+    this_dn: str
+    conn_id: ConnID
+    data_key: str
+
+
+@message(MessageType.RequestCallForwardSet, answer=MessageType.EventForwardSet)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCallForwardSet(Request):
+    """Forward ThisDN's calls to OtherDN."""
+
+    this_dn: str
+    other_dn: str
+    forward_mode: ForwardMode
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestCallForwardCancel, answer=MessageType.EventForwardCancel)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCallForwardCancel(Request):
+    """Cancel forwarding of ThisDN's calls."""
+
+    this_dn: str
+    forward_mode: ForwardMode
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestRouteCall, answer=MessageType.EventRouteUsed)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRouteCall(Request):
+    """Route the call ConnID waiting on the routing point ThisDN to OtherDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    route_type: RouteType = RouteType.Default
+    location: str | None = None
+    dnis: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestGiveMusicTreatment, answer=MessageType.EventTreatmentApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestGiveMusicTreatment(Request):
+    """Play music to the call ConnID on the routing point ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    music_path: str | None = None
+    timeout: int | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestGiveSilenceTreatment, answer=MessageType.EventTreatmentApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestGiveSilenceTreatment(Request):
+    """Play silence to the call ConnID on the routing point ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    timeout: int | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestGiveRingBackTreatment, answer=MessageType.EventTreatmentApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestGiveRingBackTreatment(Request):
+    """Play ringback to the call ConnID on the routing point ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    timeout: int | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestCollectDigits, answer=MessageType.EventDigitsCollected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCollectDigits(Request):
+    """Collect DTMF digits from the caller of ConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    number_of_digits: int
+    terminate_digits: str | None = None
+    voice_c_flag: int | None = None
+    timeout: int | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSetMessageWaitingOn, answer=MessageType.EventMessageWaitingOn)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSetMessageWaitingOn(Request):
+    """Turn ThisDN's message-waiting lamp on."""
+
+    this_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSetMessageWaitingOff, answer=MessageType.EventMessageWaitingOff)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSetMessageWaitingOff(Request):
+    """Turn ThisDN's message-waiting lamp off."""
+
+    this_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestDistributeUserEvent, answer=MessageType.EventACK)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDistributeUserEvent(Request):
+    """Deliver EventUserEvent with this UserData to the clients of ThisDN."""
+
+    this_dn: str
+    user_event: int
+    user_data: KVList | None = None
+    conn_id: ConnID | None = None
+    call_id: int | None = None
+    other_dn: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestDistributeEvent, answer=MessageType.EventACK)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDistributeEvent(Request):
+    """Deliver an event of type UserEvent to the clients of ThisDN."""
+
+    this_dn: str
+    user_event: int
+    user_data: KVList | None = None
+    conn_id: ConnID | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventServerConnected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventServerConnected(Event):
+    """The client library reached the server (generated by client libraries)."""
+
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventServerDisconnected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventServerDisconnected(Event):
+    """The client library lost the server (generated by client libraries)."""
+
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventError)
@@ -332,9 +1080,11 @@ class EventError(Event):
     """A request failed. ErrorCode says why; ReferenceID says which request."""
 
     error_code: int
+    conn_id: ConnID | None = None
+    customer_id: str | None = None
     error_message: str | None = None
     this_dn: str | None = None
-    conn_id: ConnID | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventRegistered)
@@ -342,40 +1092,141 @@ class EventError(Event):
 class EventRegistered(Event):
     """ThisDN is registered for the requesting client."""
 
+    extensions: KVList
+    address_info_type: AddressInfoType
     this_dn: str
+    agent_id: str | None = None
+    customer_id: str | None = None
+    address_info_status: int | None = None
 
 
-@message(MessageType.EventServerInfo)
+@message(MessageType.EventUnregistered)
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EventServerInfo(Event):
-    """The answer to RequestRegisterClient: who the server is."""
+class EventUnregistered(Event):
+    """ThisDN is no longer registered for the requesting client."""
 
-    protocol_version: str
-    server_version: str
-    application_name: str
-    server_start_time: int
+    this_dn: str
+    customer_id: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
     extensions: KVList | None = None
 
 
+@message(MessageType.EventRegisteredAll)
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallEvent(Event):
-    """Attributes shared by the events that report a party's state in a call."""
+class EventRegisteredAll(Event):
+    """The client now receives the events of every DN."""
 
-    this_dn: str
-    conn_id: ConnID
-    call_type: CallType
-    this_dn_role: DNRole | None = None
+    address_type: AddressType | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventUnregisteredAll)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventUnregisteredAll(Event):
+    """The client no longer receives the events of every DN."""
+
+    address_type: AddressType | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventQueued)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventQueued(CallEvent):
+    """The call entered the ACD queue ThisQueue."""
+
+    call_id: int
+    this_dn_role: DNRole
+    this_queue: str
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
     call_state: CallState | None = None
     call_uuid: str | None = None
-    user_data: KVList | None = None
 
 
-@message(MessageType.EventDialing)
+@message(MessageType.EventDiverted)
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EventDialing(CallEvent):
-    """ThisDN is dialing OtherDN."""
+class EventDiverted(CallEvent):
+    """The call left the queue or routing point ThisDN for ThirdPartyDN."""
+
+    call_id: int
+    this_dn_role: DNRole
+    this_queue: str
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    call_state: CallState | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventAbandoned)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAbandoned(CallEvent):
+    """The caller hung up before the call was answered."""
+
+    call_id: int
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
 
 
 @message(MessageType.EventRinging)
@@ -383,11 +1234,131 @@ class EventDialing(CallEvent):
 class EventRinging(CallEvent):
     """A call from OtherDN is alerting on ThisDN."""
 
+    call_id: int
+    call_state: CallState
+    this_dn_role: DNRole
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    cause: int | None = None
+    collected_digits: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    third_party_dn: str | None = None
+    this_queue: str | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventDialing)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDialing(CallEvent):
+    """ThisDN is dialing OtherDN."""
+
+    call_id: int
+    this_dn_role: DNRole
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventNetworkReached)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventNetworkReached(CallEvent):
+    """The outbound call reached the public network."""
+
+    call_id: int
+    this_dn_role: DNRole
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_state: CallState | None = None
+    call_uuid: str | None = None
+
 
 @message(MessageType.EventDestinationBusy)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventDestinationBusy(CallEvent):
     """OtherDN, the party ThisDN called, is busy."""
+
+    call_id: int
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
 
 
 @message(MessageType.EventEstablished)
@@ -395,11 +1366,884 @@ class EventDestinationBusy(CallEvent):
 class EventEstablished(CallEvent):
     """ThisDN is connected to OtherDN in the call."""
 
+    call_id: int
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    call_uuid: str | None = None
+
 
 @message(MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventReleased(CallEvent):
     """ThisDN has left the call."""
+
+    call_id: int
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventHeld)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventHeld(CallEvent):
+    """ThisDN put the call on hold."""
+
+    call_id: int
+    this_dn_role: DNRole
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_state: CallState | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventRetrieved)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRetrieved(CallEvent):
+    """ThisDN took the call off hold."""
+
+    call_id: int
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventPartyChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPartyChanged(CallEvent):
+    """A party of the call was replaced (a transfer completed)."""
+
+    call_id: int
+    previous_conn_id: ConnID
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventPartyAdded)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPartyAdded(CallEvent):
+    """A party joined the call (a conference completed)."""
+
+    other_dn: str
+    other_dn_role: DNRole
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    call_id: int | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventPartyDeleted)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPartyDeleted(CallEvent):
+    """A party left the conference."""
+
+    call_id: int
+    other_dn: str
+    other_dn_role: DNRole
+    this_dn_role: DNRole
+    call_state: CallState
+    agent_id: str | None = None
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventRouteRequest)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRouteRequest(CallEvent):
+    """The call waits on the routing point ThisDN for a route."""
+
+    call_id: int
+    this_queue: str
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    collected_digits: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    last_digit: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    previous_conn_id: ConnID | None = None
+    this_trunk: int | None = None
+    third_party_dn: str | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventRouteUsed)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRouteUsed(CallEvent):
+    """The routing point ThisDN routed the call to ThirdPartyDN."""
+
+    call_id: int
+    this_queue: str
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    call_state: CallState | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    reasons: KVList | None = None
+    third_party_dn: str | None = None
+    other_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventAgentLogin)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAgentLogin(Event):
+    """An agent logged in on ThisDN."""
+
+    this_dn: str
+    agent_id: str | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventAgentLogout)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAgentLogout(Event):
+    """The agent on ThisDN logged out."""
+
+    this_dn: str
+    customer_id: str | None = None
+    agent_id: str | None = None
+    this_queue: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventAgentReady)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAgentReady(Event):
+    """The agent on ThisDN is ready."""
+
+    this_dn: str
+    agent_id: str | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventAgentNotReady)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAgentNotReady(Event):
+    """The agent on ThisDN is not ready (AgentWorkMode says how)."""
+
+    this_dn: str
+    agent_id: str | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    agent_work_mode: AgentWorkMode | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDNDOn)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDNDOn(Event):
+    """Do-not-disturb is on for ThisDN."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDNDOff)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDNDOff(Event):
+    """Do-not-disturb is off for ThisDN."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDigitsCollected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDigitsCollected(CallEvent):
+    """Digits were collected from the caller."""
+
+    call_id: int
+    call_state: CallState
+    collected_digits: str
+    this_dn_role: DNRole
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    extensions: KVList | None = None
+    last_digit: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    reasons: KVList | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventAttachedDataChanged)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAttachedDataChanged(Event):
+    """The call's UserData changed; the event carries all of it."""
+
+    call_id: int
+    call_type: CallType
+    conn_id: ConnID
+    user_data: KVList
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    third_party_dn: str | None = None
+    this_dn: str | None = None
+    this_dn_role: DNRole | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventOffHook)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventOffHook(Event):
+    """ThisDN went off hook."""
+
+    this_dn: str
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    call_id: int | None = None
+    conn_id: ConnID | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventOnHook)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventOnHook(Event):
+    """ThisDN went on hook."""
+
+    this_dn: str
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    call_id: int | None = None
+    conn_id: ConnID | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventForwardSet)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventForwardSet(Event):
+    """Forwarding to OtherDN is set for ThisDN."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+    other_dn: str | None = None
+    forward_mode: ForwardMode | None = None
+
+
+@message(MessageType.EventForwardCancel)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventForwardCancel(Event):
+    """Forwarding is cancelled for ThisDN."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+    other_dn: str | None = None
+    forward_mode: ForwardMode | None = None
+
+
+@message(MessageType.EventMessageWaitingOn)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventMessageWaitingOn(Event):
+    """ThisDN's message-waiting lamp is on."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventMessageWaitingOff)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventMessageWaitingOff(Event):
+    """ThisDN's message-waiting lamp is off."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventAddressInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAddressInfo(Event):
+    """The answer to RequestQueryAddress."""
+
+    address_info_status: int
+    address_info_type: AddressInfoType
+    this_dn: str
+    agent_id: str | None = None
+    call_id: int | None = None
+    conn_id: ConnID | None = None
+    customer_id: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    previous_conn_id: ConnID | None = None
+    reasons: KVList | None = None
+    this_queue: str | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+
+
+@message(MessageType.EventServerInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventServerInfo(Event):
+    """Who the server is: the answer to RequestRegisterClient and RequestQueryServer."""
+
+    protocol_version: str  # ctiemu's: the protocol version the server speaks
+    server_version: str
+    server_capability_mask: bytes
+    application_name: str | None = None  # ctiemu's: the server's name
+    server_start_time: int | None = None
+    server_role: ServerRole | None = None
+    server_x_capabilities: str | None = None
+    customer_id: str | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventLinkDisconnected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventLinkDisconnected(Event):
+    """The link between the server and the switch went down."""
+
+    application_name: str | None = None
+    session_id: str | None = None
+    customer_id: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventLinkConnected)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventLinkConnected(Event):
+    """The link between the server and the switch came up."""
+
+    application_name: str | None = None
+    session_id: str | None = None
+    customer_id: str | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventUserEvent)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventUserEvent(Event):
+    """A user event distributed by a client to the clients of ThisDN."""
+
+    this_dn: str
+    user_data: KVList | None = None
+    conn_id: ConnID | None = None
+    call_id: int | None = None
+    other_dn: str | None = None
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestSendDTMF, answer=MessageType.EventDTMFSent)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSendDTMF(Request):
+    """Send DTMFDigits on the call ConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    dtmf_digits: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDTMFSent)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDTMFSent(Event):
+    """The DTMF digits were sent."""
+
+    call_id: int
+    conn_id: ConnID
+    this_dn: str
+    ani: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    dnis: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    reasons: KVList | None = None
+    this_trunk: int | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    user_data: KVList | None = None
+
+
+@message(MessageType.RequestRedirectCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRedirectCall(Request):
+    """Redirect the call ConnID ringing on ThisDN to OtherDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestQueryCall, answer=MessageType.EventPartyInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestQueryCall(Request):
+    """Ask for EventPartyInfo about the call ConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    call_info_type: int
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventPartyInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPartyInfo(Event):
+    """The answer to RequestQueryCall."""
+
+    conn_id: ConnID
+    call_id: int | None = None
+    call_state: CallState | None = None
+    call_type: CallType | None = None
+    call_info_type: int | None = None
+    customer_id: str | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    this_dn: str | None = None
+    user_data: KVList | None = None
+    extensions: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.RequestClearCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestClearCall(Request):
+    """Release every party of the call ConnID."""
+
+    this_dn: str
+    conn_id: ConnID
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestApplyTreatment, answer=MessageType.EventTreatmentApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestApplyTreatment(Request):
+    """Apply a treatment to the call ConnID on the routing point ThisDN."""
+
+    this_dn: str
+    conn_id: ConnID
+    treatment_type: TreatmentType
+    treatment_parms: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventTreatmentApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventTreatmentApplied(CallEvent):
+    """The treatment started."""
+
+    call_id: int
+    customer_id: str
+    extensions: KVList
+    this_dn_role: DNRole
+    treatment_type: TreatmentType
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    reasons: KVList | None = None
+    transfer_conn_id: ConnID | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    treatment_parms: KVList | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventTreatmentNotApplied)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventTreatmentNotApplied(CallEvent):
+    """The treatment could not be applied."""
+
+    call_id: int
+    customer_id: str
+    error_code: int
+    treatment_type: TreatmentType
+    error_message: str | None = None
+    extensions: KVList | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    reasons: KVList | None = None
+    transfer_conn_id: ConnID | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    treatment_parms: KVList | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.EventTreatmentEnd)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventTreatmentEnd(CallEvent):
+    """The treatment ended."""
+
+    call_id: int
+    customer_id: str
+    treatment_type: TreatmentType
+    collected_digits: str | None = None
+    extensions: KVList | None = None
+    last_digit: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
+    reasons: KVList | None = None
+    transfer_conn_id: ConnID | None = None
+    transferred_network_call_id: int | None = None
+    transferred_network_node_id: int | None = None
+    treatment_parms: KVList | None = None
+    user_data: KVList | None = None
+    call_uuid: str | None = None
+
+
+@message(MessageType.RequestSingleStepConference)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSingleStepConference(Request):
+    """Add OtherDN to the call ConnID in one step."""
+
+    this_dn: str
+    conn_id: ConnID
+    other_dn: str
+    location: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventACK)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventACK(Event):
+    """The positive answer to a request that has no event of its own."""
+
+    user_event: int | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestMonitorNextCall, answer=MessageType.EventMonitoringNextCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMonitorNextCall(Request):
+    """Let ThisDN monitor the next call (or every call) of OtherDN."""
+
+    this_dn: str
+    other_dn: str
+    monitor_next_call_type: MonitorNextCallType = MonitorNextCallType.OneCall
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestCancelMonitoring, answer=MessageType.EventMonitoringCancelled)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCancelMonitoring(Request):
+    """Cancel RequestMonitorNextCall."""
+
+    this_dn: str
+    other_dn: str
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventMonitoringNextCall)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventMonitoringNextCall(Event):
+    """Monitoring of OtherDN's next call is set."""
+
+    this_dn: str
+    other_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    monitor_next_call_type: MonitorNextCallType | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventMonitoringCancelled)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventMonitoringCancelled(Event):
+    """Monitoring of OtherDN is cancelled."""
+
+    this_dn: str
+    other_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDNOutOfService)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDNOutOfService(Event):
+    """ThisDN went out of service."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventDNBackInService)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDNBackInService(Event):
+    """ThisDN is back in service."""
+
+    this_dn: str
+    customer_id: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.RequestPrivateService, answer=MessageType.EventPrivateInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestPrivateService(Request):
+    """A service of this T-Server's own, named by PrivateMsgID."""
+
+    private_msg_id: int
+    this_dn: str
+    conn_id: ConnID | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
+
+
+@message(MessageType.EventPrivateInfo)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPrivateInfo(Event):
+    """The answer to RequestPrivateService, or an unsolicited private event."""
+
+    private_msg_id: int
+    this_dn: str | None = None
+    conn_id: ConnID | None = None
+    call_id: int | None = None
+    other_dn: str | None = None
+    reasons: KVList | None = None
+    user_data: KVList | None = None
+    extensions: KVList | None = None
+    customer_id: str | None = None
 
 
 # --------------------------------------------------------------------------------------------

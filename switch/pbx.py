@@ -23,8 +23,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
-from protocol.enums import CallState, CallType, DNRole
+from protocol.enums import AddressStatus, CallState, CallType, DNRole
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
@@ -96,6 +97,15 @@ PARTY_TRANSITIONS: dict[tuple[PartyState, PartyInput], tuple[PartyState, type[Ca
 }
 
 
+#: A DN's AddressStatus from its parties' states, the first match winning.
+_STATUS_BY_PRIORITY = (
+    (PartyState.Established, AddressStatus.Talking),
+    (PartyState.Ringing, AddressStatus.Ringing),
+    (PartyState.Dialing, AddressStatus.Dialing),
+    (PartyState.Busy, AddressStatus.Dialing),
+)
+
+
 @dataclass(slots=True)
 class Party:
     """One DN's leg of a call."""
@@ -110,6 +120,7 @@ class Call:
     """A call: its identity and its parties, in the order they joined."""
 
     conn_id: ConnID
+    call_id: int
     call_uuid: str
     call_type: CallType
     parties: list[Party] = field(default_factory=list)
@@ -147,6 +158,14 @@ class Switch:
     def calls_at(self, dn: str) -> list[Call]:
         """The calls in which `dn` has a party that has not been released."""
         return list(self._calls_at.get(dn, ()))
+
+    def dn_status(self, dn: str) -> AddressStatus:
+        """The DN's state as EventRegistered and EventAddressInfo report it."""
+        states = {p.state for c in self._calls_at.get(dn, ()) for p in c.parties if p.dn == dn}
+        for state, status in _STATUS_BY_PRIORITY:
+            if state in states:
+                return status
+        return AddressStatus.Idle
 
     def call(self, conn_id: ConnID) -> Call | None:
         return self._calls.get(conn_id)
@@ -214,15 +233,11 @@ class Switch:
         call, party = self._party(this_dn, conn_id)
         self._check(party, PartyInput.Release)
         peer = self._peer(call, party)
-        events = [self._move(call, party, PartyInput.Release, other=peer, call_state=CallState.Ok)]
+        events = [self._move(call, party, PartyInput.Release, other=peer)]
         remaining = call.others(party)
         if len(remaining) == 1:
             last = remaining[0]
-            events.append(
-                self._move(
-                    call, last, PartyInput.OtherReleased, other=party, call_state=CallState.Ok
-                )
-            )
+            events.append(self._move(call, last, PartyInput.OtherReleased, other=party))
         if not call.others(party):
             del self._calls[call.conn_id]
         return events
@@ -235,7 +250,7 @@ class Switch:
         self._next_call += 1
         conn_id = ConnID((self._id_seed << 32) | n)
         call_uuid = uuid.UUID(int=(self._id_seed << 96) | n).hex.upper()
-        call = Call(conn_id, call_uuid, call_type, user_data=user_data)
+        call = Call(conn_id, n, call_uuid, call_type, user_data=user_data)
         self._calls[conn_id] = call
         return call
 
@@ -288,14 +303,21 @@ class Switch:
         party.state = new_state
         if new_state is PartyState.Released:
             self._calls_at[party.dn].remove(call)
-        return event_class(
-            this_dn=party.dn,
-            conn_id=call.conn_id,
-            call_type=call.call_type,
-            this_dn_role=party.role,
-            other_dn=other.dn if other else None,
-            other_dn_role=other.role if other else None,
-            call_state=call_state,
-            call_uuid=call.call_uuid,
-            user_data=call.user_data,
-        )
+        attributes: dict[str, Any] = {
+            "this_dn": party.dn,
+            "conn_id": call.conn_id,
+            "call_type": call.call_type,
+            "call_id": call.call_id,
+            "this_dn_role": party.role,
+            "other_dn": other.dn if other else None,
+            "other_dn_role": other.role if other else None,
+            "call_uuid": call.call_uuid,
+            "user_data": call.user_data,
+        }
+        if _carries_call_state(event_class):  # CallState Ok unless the move says otherwise
+            attributes["call_state"] = call_state or CallState.Ok
+        return event_class(**attributes)
+
+
+def _carries_call_state(event_class: type[CallEvent]) -> bool:
+    return any(fs.spec.field == "call_state" for fs in event_class.FIELDS)

@@ -45,7 +45,7 @@ def _triples(msg: Message) -> list[tuple[int, int, Any]]:
             continue
         if isinstance(value, KVList):
             value = kv(value)
-        elif isinstance(value, int):
+        elif isinstance(value, int) and not isinstance(value, bool):
             value = int(value)
         triples.append((int(fs.spec.attribute), int(fs.spec.value_type), value))
     return triples
@@ -123,6 +123,7 @@ def _field_strategy(msg_cls: type[Message], name: str) -> st.SearchStrategy[Any]
         ValueType.Int: _int64,
         ValueType.ConnID: st.integers(0, 2**64 - 1).map(ConnID),
         ValueType.KVList: _kvlists(),
+        ValueType.Binary: st.binary(max_size=64),
     }[spec.value_type]
 
 

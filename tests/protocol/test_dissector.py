@@ -21,7 +21,7 @@ from scapy.utils import wrpcap
 from protocol import wire
 from protocol.codec import decode, encode
 from protocol.dissector import render_lua
-from protocol.enums import Attribute, CallType, ValueType
+from protocol.enums import Attribute, CallState, CallType, DNRole, ValueType
 from protocol.messages import Event, EventRinging, Message, RequestMakeCall
 from protocol.values import ConnID, KVList
 from tests.protocol.samples import SAMPLES
@@ -34,7 +34,14 @@ EDGE_CASES: list[Message] = [
         other_dn="x",
         user_data=KVList([("", ""), ("empty", KVList()), ("b", b""), ("neg", -(2**63))]),
     ),
-    EventRinging(this_dn="1", conn_id=ConnID(0), call_type=CallType.Unknown),
+    EventRinging(
+        this_dn="1",
+        conn_id=ConnID(0),
+        call_type=CallType.Unknown,
+        call_id=-1,
+        call_state=CallState.Unknown,
+        this_dn_role=DNRole.Unknown,
+    ),
 ]
 
 
