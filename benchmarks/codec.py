@@ -56,6 +56,7 @@ def mix() -> list[Message]:
     call = {
         "conn_id": conn,
         "call_type": CallType.Internal,
+        "call_id": 1,
         "call_uuid": "6B0256C4000000000000000000000001",
     }
     a = {
@@ -73,10 +74,12 @@ def mix() -> list[Message]:
     return [
         RequestMakeCall(reference_id=7, this_dn="1001", other_dn="1002", user_data=user_data),
         EventDialing(reference_id=7, **call, **a, user_data=user_data, **stamp),
-        EventRinging(**call, **b, user_data=user_data, **stamp),
+        EventRinging(**call, **b, call_state=CallState.Ok, user_data=user_data, **stamp),
         RequestAnswerCall(reference_id=3, this_dn="1002", conn_id=conn),
-        EventEstablished(reference_id=3, **call, **b, user_data=user_data, **stamp),
-        EventEstablished(**call, **a, user_data=user_data, **stamp),
+        EventEstablished(
+            reference_id=3, **call, **b, call_state=CallState.Ok, user_data=user_data, **stamp
+        ),
+        EventEstablished(**call, **a, call_state=CallState.Ok, user_data=user_data, **stamp),
         EventReleased(**call, **a, call_state=CallState.Ok, **stamp),
         EventReleased(**call, **b, call_state=CallState.Ok, **stamp),
     ]

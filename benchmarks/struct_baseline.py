@@ -60,19 +60,20 @@ def _encode_call_event(msg: Any) -> bytes:
     parts.append(_s(20, msg.this_dn))
     parts.append(ATTR_CONNID.pack(9, 3, 8, msg.conn_id))
     parts.append(ATTR_INT.pack(54, 1, 8, msg.call_type))
-    if msg.this_dn_role is not None:
-        parts.append(ATTR_INT.pack(23, 1, 8, msg.this_dn_role))
+    parts.append(ATTR_INT.pack(3, 1, 8, msg.call_id))
+    call_state = getattr(msg, "call_state", None)  # EventDialing has none
+    if call_state is not None:
+        parts.append(ATTR_INT.pack(13, 1, 8, call_state))
+    parts.append(ATTR_INT.pack(23, 1, 8, msg.this_dn_role))
     if msg.other_dn is not None:
         parts.append(_s(24, msg.other_dn))
     if msg.other_dn_role is not None:
         parts.append(ATTR_INT.pack(27, 1, 8, msg.other_dn_role))
-    if msg.call_state is not None:
-        parts.append(ATTR_INT.pack(13, 1, 8, msg.call_state))
-    if msg.call_uuid is not None:
-        parts.append(_s(141, msg.call_uuid))
     if msg.user_data is not None:
         b = _kv(msg.user_data)
         parts.append(ATTR.pack(51, 4, len(b)) + b)
+    if msg.call_uuid is not None:
+        parts.append(_s(141, msg.call_uuid))
     body = b"".join(parts)
     return HEADER.pack(b"CT", msg.MESSAGE_TYPE, len(body)) + body
 
@@ -142,6 +143,7 @@ _ENUMS = {
 _NAMES = {
     2: "reference_id",
     148: "event_sequence_number",
+    3: "call_id",
     86: "time_in_secs",
     87: "time_in_usecs",
     20: "this_dn",

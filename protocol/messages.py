@@ -559,9 +559,9 @@ class RequestQueryAddress(Request):
     """Ask for information about ThisDN (AddressInfoType says what)."""
 
     this_dn: str
+    this_queue: str | None = None
     address_type: AddressType = AddressType.DN
     address_info_type: AddressInfoType
-    this_queue: str | None = None
     extensions: KVList | None = None
 
 
@@ -952,9 +952,9 @@ class RequestRouteCall(Request):
     this_dn: str
     conn_id: ConnID
     other_dn: str
+    dnis: str | None = None
     route_type: RouteType = RouteType.Default
     location: str | None = None
-    dnis: str | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
 
@@ -1037,11 +1037,11 @@ class RequestDistributeUserEvent(Request):
     """Deliver EventUserEvent with this UserData to the clients of ThisDN."""
 
     this_dn: str
-    user_event: int
-    user_data: KVList | None = None
     conn_id: ConnID | None = None
     call_id: int | None = None
     other_dn: str | None = None
+    user_event: int
+    user_data: KVList | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
 
@@ -1052,9 +1052,9 @@ class RequestDistributeEvent(Request):
     """Deliver an event of type UserEvent to the clients of ThisDN."""
 
     this_dn: str
+    conn_id: ConnID | None = None
     user_event: int
     user_data: KVList | None = None
-    conn_id: ConnID | None = None
     extensions: KVList | None = None
 
 
@@ -1079,11 +1079,11 @@ class EventServerDisconnected(Event):
 class EventError(Event):
     """A request failed. ErrorCode says why; ReferenceID says which request."""
 
-    error_code: int
+    this_dn: str | None = None
     conn_id: ConnID | None = None
+    error_code: int
     customer_id: str | None = None
     error_message: str | None = None
-    this_dn: str | None = None
     extensions: KVList | None = None
 
 
@@ -1092,12 +1092,12 @@ class EventError(Event):
 class EventRegistered(Event):
     """ThisDN is registered for the requesting client."""
 
-    extensions: KVList
-    address_info_type: AddressInfoType
     this_dn: str
     agent_id: str | None = None
+    address_info_type: AddressInfoType
     customer_id: str | None = None
     address_info_status: int | None = None
+    extensions: KVList
 
 
 @message(MessageType.EventUnregistered)
@@ -1136,31 +1136,31 @@ class EventQueued(CallEvent):
     """The call entered the ACD queue ThisQueue."""
 
     call_id: int
+    call_state: CallState | None = None
     this_dn_role: DNRole
     this_queue: str
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    call_state: CallState | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventDiverted)
@@ -1169,31 +1169,31 @@ class EventDiverted(CallEvent):
     """The call left the queue or routing point ThisDN for ThirdPartyDN."""
 
     call_id: int
+    call_state: CallState | None = None
     this_dn_role: DNRole
     this_queue: str
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    previous_conn_id: ConnID | None = None
+    dnis: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
-    call_state: CallState | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventAbandoned)
@@ -1202,31 +1202,31 @@ class EventAbandoned(CallEvent):
     """The caller hung up before the call was answered."""
 
     call_id: int
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventRinging)
@@ -1237,8 +1237,16 @@ class EventRinging(CallEvent):
     call_id: int
     call_state: CallState
     this_dn_role: DNRole
-    agent_id: str | None = None
+    this_queue: str | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
@@ -1246,22 +1254,14 @@ class EventRinging(CallEvent):
     cause: int | None = None
     collected_digits: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    third_party_dn: str | None = None
-    this_queue: str | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventDialing)
@@ -1271,28 +1271,28 @@ class EventDialing(CallEvent):
 
     call_id: int
     this_dn_role: DNRole
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_queue: str | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventNetworkReached)
@@ -1301,31 +1301,31 @@ class EventNetworkReached(CallEvent):
     """The outbound call reached the public network."""
 
     call_id: int
+    call_state: CallState | None = None
     this_dn_role: DNRole
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    call_state: CallState | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventDestinationBusy)
@@ -1334,31 +1334,31 @@ class EventDestinationBusy(CallEvent):
     """OtherDN, the party ThisDN called, is busy."""
 
     call_id: int
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventEstablished)
@@ -1367,32 +1367,32 @@ class EventEstablished(CallEvent):
     """ThisDN is connected to OtherDN in the call."""
 
     call_id: int
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventReleased)
@@ -1401,33 +1401,33 @@ class EventReleased(CallEvent):
     """ThisDN has left the call."""
 
     call_id: int
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventHeld)
@@ -1436,31 +1436,31 @@ class EventHeld(CallEvent):
     """ThisDN put the call on hold."""
 
     call_id: int
+    call_state: CallState | None = None
     this_dn_role: DNRole
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    call_state: CallState | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventRetrieved)
@@ -1469,31 +1469,31 @@ class EventRetrieved(CallEvent):
     """ThisDN took the call off hold."""
 
     call_id: int
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
-    ani: str | None = None
-    first_transfer_home_location: str | None = None
-    first_transfer_orig_dn: str | None = None
-    last_transfer_home_location: str | None = None
-    last_transfer_orig_dn: str | None = None
-    customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
-    network_call_id: int | None = None
-    network_node_id: int | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str | None = None
     other_dn_role: DNRole | None = None
     other_queue: str | None = None
     other_trunk: int | None = None
     previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
+    first_transfer_home_location: str | None = None
+    first_transfer_orig_dn: str | None = None
+    last_transfer_home_location: str | None = None
+    last_transfer_orig_dn: str | None = None
+    customer_id: str | None = None
+    network_call_id: int | None = None
+    network_node_id: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventPartyChanged)
@@ -1502,33 +1502,33 @@ class EventPartyChanged(CallEvent):
     """A party of the call was replaced (a transfer completed)."""
 
     call_id: int
-    previous_conn_id: ConnID
-    this_dn_role: DNRole
     call_state: CallState
-    agent_id: str | None = None
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    previous_conn_id: ConnID
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventPartyAdded)
@@ -1536,34 +1536,34 @@ class EventPartyChanged(CallEvent):
 class EventPartyAdded(CallEvent):
     """A party joined the call (a conference completed)."""
 
+    call_id: int | None = None
+    call_state: CallState
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str
     other_dn_role: DNRole
-    this_dn_role: DNRole
-    call_state: CallState
-    agent_id: str | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
-    call_id: int | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventPartyDeleted)
@@ -1572,33 +1572,33 @@ class EventPartyDeleted(CallEvent):
     """A party left the conference."""
 
     call_id: int
+    call_state: CallState
+    this_dn_role: DNRole
+    this_queue: str | None = None
+    this_trunk: int | None = None
     other_dn: str
     other_dn_role: DNRole
-    this_dn_role: DNRole
-    call_state: CallState
-    agent_id: str | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
+    agent_id: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
-    third_party_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventRouteRequest)
@@ -1608,29 +1608,29 @@ class EventRouteRequest(CallEvent):
 
     call_id: int
     this_queue: str
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    other_trunk: int | None = None
+    third_party_dn: str | None = None
+    previous_conn_id: ConnID | None = None
     ani: str | None = None
+    dnis: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     collected_digits: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     last_digit: str | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    other_trunk: int | None = None
-    previous_conn_id: ConnID | None = None
-    this_trunk: int | None = None
-    third_party_dn: str | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventRouteUsed)
@@ -1639,27 +1639,27 @@ class EventRouteUsed(CallEvent):
     """The routing point ThisDN routed the call to ThirdPartyDN."""
 
     call_id: int
+    call_state: CallState | None = None
     this_queue: str
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    third_party_dn: str | None = None
+    third_party_dn_role: DNRole | None = None
     ani: str | None = None
+    dnis: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
-    call_state: CallState | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    reasons: KVList | None = None
-    third_party_dn: str | None = None
-    other_dn: str | None = None
-    third_party_dn_role: DNRole | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventAgentLogin)
@@ -1668,11 +1668,11 @@ class EventAgentLogin(Event):
     """An agent logged in on ThisDN."""
 
     this_dn: str
+    this_queue: str | None = None
     agent_id: str | None = None
     customer_id: str | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
     agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
     extensions: KVList | None = None
 
 
@@ -1682,9 +1682,9 @@ class EventAgentLogout(Event):
     """The agent on ThisDN logged out."""
 
     this_dn: str
-    customer_id: str | None = None
-    agent_id: str | None = None
     this_queue: str | None = None
+    agent_id: str | None = None
+    customer_id: str | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
 
@@ -1695,11 +1695,11 @@ class EventAgentReady(Event):
     """The agent on ThisDN is ready."""
 
     this_dn: str
+    this_queue: str | None = None
     agent_id: str | None = None
     customer_id: str | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
     agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
     extensions: KVList | None = None
 
 
@@ -1709,11 +1709,11 @@ class EventAgentNotReady(Event):
     """The agent on ThisDN is not ready (AgentWorkMode says how)."""
 
     this_dn: str
+    this_queue: str | None = None
     agent_id: str | None = None
     customer_id: str | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
     agent_work_mode: AgentWorkMode | None = None
+    reasons: KVList | None = None
     extensions: KVList | None = None
 
 
@@ -1746,26 +1746,26 @@ class EventDigitsCollected(CallEvent):
 
     call_id: int
     call_state: CallState
-    collected_digits: str
     this_dn_role: DNRole
+    this_trunk: int | None = None
+    other_dn: str | None = None
+    other_dn_role: DNRole | None = None
+    other_queue: str | None = None
+    collected_digits: str
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    extensions: KVList | None = None
     last_digit: str | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    other_dn: str | None = None
-    other_dn_role: DNRole | None = None
-    other_queue: str | None = None
-    reasons: KVList | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventAttachedDataChanged)
@@ -1773,27 +1773,27 @@ class EventDigitsCollected(CallEvent):
 class EventAttachedDataChanged(Event):
     """The call's UserData changed; the event carries all of it."""
 
-    call_id: int
-    call_type: CallType
+    this_dn: str | None = None
     conn_id: ConnID
-    user_data: KVList
+    call_type: CallType
+    call_id: int
+    this_dn_role: DNRole | None = None
+    this_trunk: int | None = None
+    third_party_dn: str | None = None
     ani: str | None = None
+    dnis: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    third_party_dn: str | None = None
-    this_dn: str | None = None
-    this_dn_role: DNRole | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
+    user_data: KVList
     call_uuid: str | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventOffHook)
@@ -1802,12 +1802,12 @@ class EventOffHook(Event):
     """ThisDN went off hook."""
 
     this_dn: str
+    conn_id: ConnID | None = None
+    call_id: int | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
-    call_id: int | None = None
-    conn_id: ConnID | None = None
     customer_id: str | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
@@ -1819,12 +1819,12 @@ class EventOnHook(Event):
     """ThisDN went on hook."""
 
     this_dn: str
+    conn_id: ConnID | None = None
+    call_id: int | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
-    call_id: int | None = None
-    conn_id: ConnID | None = None
     customer_id: str | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
@@ -1836,11 +1836,11 @@ class EventForwardSet(Event):
     """Forwarding to OtherDN is set for ThisDN."""
 
     this_dn: str
+    other_dn: str | None = None
     customer_id: str | None = None
+    forward_mode: ForwardMode | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
-    other_dn: str | None = None
-    forward_mode: ForwardMode | None = None
 
 
 @message(MessageType.EventForwardCancel)
@@ -1849,11 +1849,11 @@ class EventForwardCancel(Event):
     """Forwarding is cancelled for ThisDN."""
 
     this_dn: str
+    other_dn: str | None = None
     customer_id: str | None = None
+    forward_mode: ForwardMode | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
-    other_dn: str | None = None
-    forward_mode: ForwardMode | None = None
 
 
 @message(MessageType.EventMessageWaitingOn)
@@ -1883,22 +1883,22 @@ class EventMessageWaitingOff(Event):
 class EventAddressInfo(Event):
     """The answer to RequestQueryAddress."""
 
+    this_dn: str
+    conn_id: ConnID | None = None
+    call_id: int | None = None
+    this_queue: str | None = None
+    previous_conn_id: ConnID | None = None
+    agent_id: str | None = None
     address_info_status: int
     address_info_type: AddressInfoType
-    this_dn: str
-    agent_id: str | None = None
-    call_id: int | None = None
-    conn_id: ConnID | None = None
     customer_id: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    previous_conn_id: ConnID | None = None
-    reasons: KVList | None = None
-    this_queue: str | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventServerInfo)
@@ -1907,9 +1907,9 @@ class EventServerInfo(Event):
     """Who the server is: the answer to RequestRegisterClient and RequestQueryServer."""
 
     protocol_version: str  # ctiemu's: the protocol version the server speaks
+    application_name: str | None = None  # ctiemu's: the server's name
     server_version: str
     server_capability_mask: bytes
-    application_name: str | None = None  # ctiemu's: the server's name
     server_start_time: int | None = None
     server_role: ServerRole | None = None
     server_x_capabilities: str | None = None
@@ -1947,11 +1947,11 @@ class EventUserEvent(Event):
     """A user event distributed by a client to the clients of ThisDN."""
 
     this_dn: str
-    user_data: KVList | None = None
     conn_id: ConnID | None = None
     call_id: int | None = None
     other_dn: str | None = None
     customer_id: str | None = None
+    user_data: KVList | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
 
@@ -1973,24 +1973,24 @@ class RequestSendDTMF(Request):
 class EventDTMFSent(Event):
     """The DTMF digits were sent."""
 
-    call_id: int
-    conn_id: ConnID
     this_dn: str
+    conn_id: ConnID
+    call_id: int
+    this_trunk: int | None = None
     ani: str | None = None
+    dnis: str | None = None
     first_transfer_home_location: str | None = None
     first_transfer_orig_dn: str | None = None
     last_transfer_home_location: str | None = None
     last_transfer_orig_dn: str | None = None
     customer_id: str | None = None
-    dnis: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    reasons: KVList | None = None
-    this_trunk: int | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestRedirectCall)
@@ -2021,18 +2021,18 @@ class RequestQueryCall(Request):
 class EventPartyInfo(Event):
     """The answer to RequestQueryCall."""
 
+    this_dn: str | None = None
     conn_id: ConnID
+    call_type: CallType | None = None
     call_id: int | None = None
     call_state: CallState | None = None
-    call_type: CallType | None = None
-    call_info_type: int | None = None
-    customer_id: str | None = None
     ani: str | None = None
     dnis: str | None = None
-    this_dn: str | None = None
+    call_info_type: int | None = None
+    customer_id: str | None = None
     user_data: KVList | None = None
-    extensions: KVList | None = None
     call_uuid: str | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestClearCall)
@@ -2065,19 +2065,19 @@ class EventTreatmentApplied(CallEvent):
     """The treatment started."""
 
     call_id: int
-    customer_id: str
-    extensions: KVList
     this_dn_role: DNRole
+    transfer_conn_id: ConnID | None = None
+    customer_id: str
     treatment_type: TreatmentType
     network_call_id: int | None = None
     network_node_id: int | None = None
-    reasons: KVList | None = None
-    transfer_conn_id: ConnID | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     treatment_parms: KVList | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList
 
 
 @message(MessageType.EventTreatmentNotApplied)
@@ -2086,20 +2086,20 @@ class EventTreatmentNotApplied(CallEvent):
     """The treatment could not be applied."""
 
     call_id: int
+    transfer_conn_id: ConnID | None = None
     customer_id: str
     error_code: int
     treatment_type: TreatmentType
     error_message: str | None = None
-    extensions: KVList | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    reasons: KVList | None = None
-    transfer_conn_id: ConnID | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     treatment_parms: KVList | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.EventTreatmentEnd)
@@ -2108,20 +2108,20 @@ class EventTreatmentEnd(CallEvent):
     """The treatment ended."""
 
     call_id: int
+    transfer_conn_id: ConnID | None = None
     customer_id: str
     treatment_type: TreatmentType
     collected_digits: str | None = None
-    extensions: KVList | None = None
     last_digit: str | None = None
     network_call_id: int | None = None
     network_node_id: int | None = None
-    reasons: KVList | None = None
-    transfer_conn_id: ConnID | None = None
     transferred_network_call_id: int | None = None
     transferred_network_node_id: int | None = None
     treatment_parms: KVList | None = None
     user_data: KVList | None = None
     call_uuid: str | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 @message(MessageType.RequestSingleStepConference)
@@ -2178,8 +2178,8 @@ class EventMonitoringNextCall(Event):
     this_dn: str
     other_dn: str
     customer_id: str | None = None
-    reasons: KVList | None = None
     monitor_next_call_type: MonitorNextCallType | None = None
+    reasons: KVList | None = None
     extensions: KVList | None = None
 
 
@@ -2222,9 +2222,9 @@ class EventDNBackInService(Event):
 class RequestPrivateService(Request):
     """A service of this T-Server's own, named by PrivateMsgID."""
 
-    private_msg_id: int
     this_dn: str
     conn_id: ConnID | None = None
+    private_msg_id: int
     user_data: KVList | None = None
     reasons: KVList | None = None
     extensions: KVList | None = None
@@ -2235,15 +2235,15 @@ class RequestPrivateService(Request):
 class EventPrivateInfo(Event):
     """The answer to RequestPrivateService, or an unsolicited private event."""
 
-    private_msg_id: int
     this_dn: str | None = None
     conn_id: ConnID | None = None
     call_id: int | None = None
     other_dn: str | None = None
-    reasons: KVList | None = None
-    user_data: KVList | None = None
-    extensions: KVList | None = None
+    private_msg_id: int
     customer_id: str | None = None
+    user_data: KVList | None = None
+    reasons: KVList | None = None
+    extensions: KVList | None = None
 
 
 # --------------------------------------------------------------------------------------------
