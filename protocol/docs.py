@@ -12,12 +12,9 @@ from pathlib import Path
 
 from protocol.codec import encode
 from protocol.enums import (
-    AddressType,
     CallState,
     CallType,
     DNRole,
-    MakeCallType,
-    RegisterMode,
     ValueType,
 )
 from protocol.errors import ERROR_ADVICE, ErrorCode
@@ -28,7 +25,14 @@ from protocol.values import ConnID, KVList
 BEGIN = "<!-- BEGIN GENERATED (python -m protocol.docs docs/protocol.md) -->"
 END = "<!-- END GENERATED -->"
 
-_ENUMS: list[type[IntEnum]] = [CallType, CallState, DNRole, RegisterMode, AddressType, MakeCallType]
+
+def _enums() -> list[type[IntEnum]]:
+    """Every enumeration an attribute of the catalogue uses, in order of first use."""
+    seen: dict[type[IntEnum], None] = {}
+    for spec in sorted(ATTRIBUTES.values(), key=lambda s: int(s.attribute)):
+        if spec.enum is not None:
+            seen.setdefault(spec.enum)
+    return list(seen)
 
 
 def _first_line(cls: type) -> str:
@@ -170,7 +174,7 @@ def render() -> str:
     lines += ["", "## Value types", "", "| Code | Type |", "|---:|---|"]
     lines += [f"| {int(vt)} | {vt.name} |" for vt in ValueType]
     lines += ["", "## Enumerations", ""]
-    for enum in _ENUMS:
+    for enum in _enums():
         lines += [f"### {enum.__name__}", "", "| Value | Name |", "|---:|---|"]
         lines += [f"| {int(member)} | {member.name} |" for member in enum]
         lines.append("")

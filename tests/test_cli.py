@@ -125,3 +125,18 @@ def test_bad_config_names_key(tmp_path: object) -> None:
     )
     assert out.returncode == 2
     assert "server.port" in out.stderr
+
+
+def test_dissector_command_prints_the_generated_lua() -> None:
+    from protocol.dissector import render_lua
+
+    out = subprocess.run(
+        [*CTIEMU, "dissector", "--port", "7100"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert out.returncode == 0
+    assert out.stdout == render_lua(7100)
+    assert 'DissectorTable.get("tcp.port"):add(7100, ctiemu)' in out.stdout
