@@ -36,11 +36,23 @@ from protocol.messages import (
     KeepAliveProbe,
     Message,
     Request,
+    RequestAgentLogin,
+    RequestAgentLogout,
+    RequestAgentNotReady,
+    RequestAgentReady,
     RequestAnswerCall,
+    RequestAttachUserData,
+    RequestDeletePair,
+    RequestDeleteUserData,
+    RequestHoldCall,
     RequestMakeCall,
     RequestRegisterAddress,
     RequestRegisterClient,
     RequestReleaseCall,
+    RequestRetrieveCall,
+    RequestSetDNDOff,
+    RequestSetDNDOn,
+    RequestUpdateUserData,
 )
 from protocol.values import ConnID, KVList
 from switch.pbx import Switch, SwitchError
@@ -119,6 +131,18 @@ class TServerCore:
             RequestMakeCall: self._on_make_call,
             RequestAnswerCall: self._on_answer_call,
             RequestReleaseCall: self._on_release_call,
+            RequestHoldCall: self._on_hold_call,
+            RequestRetrieveCall: self._on_retrieve_call,
+            RequestAttachUserData: self._on_attach_user_data,
+            RequestUpdateUserData: self._on_update_user_data,
+            RequestDeleteUserData: self._on_delete_user_data,
+            RequestDeletePair: self._on_delete_pair,
+            RequestAgentLogin: self._on_agent_login,
+            RequestAgentLogout: self._on_agent_logout,
+            RequestAgentReady: self._on_agent_ready,
+            RequestAgentNotReady: self._on_agent_not_ready,
+            RequestSetDNDOn: self._on_set_dnd_on,
+            RequestSetDNDOff: self._on_set_dnd_off,
         }
         self._woken: set[Session] = set()
 
@@ -296,6 +320,81 @@ class TServerCore:
         self._require_control(session, req.this_dn)
         events = self.switch.release_call(req.this_dn, req.conn_id, now=now)
         self._publish(events, now, session, req)
+
+    def _on_hold_call(self, session: Session, req: RequestHoldCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        self._publish(self.switch.hold_call(req.this_dn, req.conn_id, now=now), now, session, req)
+
+    def _on_retrieve_call(self, session: Session, req: RequestRetrieveCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.retrieve_call(req.this_dn, req.conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_attach_user_data(
+        self, session: Session, req: RequestAttachUserData, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.attach_user_data(req.this_dn, req.conn_id, req.user_data, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_update_user_data(
+        self, session: Session, req: RequestUpdateUserData, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.update_user_data(req.this_dn, req.conn_id, req.user_data, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_delete_user_data(
+        self, session: Session, req: RequestDeleteUserData, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.delete_user_data(req.this_dn, req.conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_delete_pair(self, session: Session, req: RequestDeletePair, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.delete_pair(req.this_dn, req.conn_id, req.data_key, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_agent_login(self, session: Session, req: RequestAgentLogin, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.agent_login(
+            req.this_dn,
+            req.agent_id,
+            now=now,
+            password=req.password,
+            queue=req.this_queue,
+            work_mode=req.agent_work_mode,
+            reasons=req.reasons,
+        )
+        self._publish(events, now, session, req)
+
+    def _on_agent_logout(self, session: Session, req: RequestAgentLogout, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.agent_logout(req.this_dn, now=now, reasons=req.reasons)
+        self._publish(events, now, session, req)
+
+    def _on_agent_ready(self, session: Session, req: RequestAgentReady, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.agent_ready(
+            req.this_dn, now=now, work_mode=req.agent_work_mode, reasons=req.reasons
+        )
+        self._publish(events, now, session, req)
+
+    def _on_agent_not_ready(self, session: Session, req: RequestAgentNotReady, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.agent_not_ready(
+            req.this_dn, now=now, work_mode=req.agent_work_mode, reasons=req.reasons
+        )
+        self._publish(events, now, session, req)
+
+    def _on_set_dnd_on(self, session: Session, req: RequestSetDNDOn, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        self._publish(self.switch.set_dnd(req.this_dn, True, now=now), now, session, req)
+
+    def _on_set_dnd_off(self, session: Session, req: RequestSetDNDOff, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        self._publish(self.switch.set_dnd(req.this_dn, False, now=now), now, session, req)
 
     # ----------------------------------------------------------------------------------------
     # Output

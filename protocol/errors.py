@@ -32,6 +32,8 @@ class ErrorCode(IntEnum):
     ClientNotRegistered = 704
     InvalidState = 705
     MonitorOnly = 706
+    InvalidAgent = 707
+    AgentConflict = 708
 
 
 #: For each code: what it means, and what the client should do about it.
@@ -93,6 +95,15 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
         "The request is not valid in the current state of the DN or call "
         "(answering a call that is not ringing, calling from a DN already in a call, ...).",
         "Wait for the events that bring the DN into the right state.",
+    ),
+    ErrorCode.InvalidAgent: (
+        "RequestAgentLogin named no AgentID, an AgentID the configuration does not know, or "
+        "the wrong password.",
+        "Log in with a configured AgentID and its password.",
+    ),
+    ErrorCode.AgentConflict: (
+        "Another agent is logged in on ThisDN, or this agent is logged in on another DN.",
+        "Log the other agent (or this agent elsewhere) out first.",
     ),
     ErrorCode.MonitorOnly: (
         "The DN is registered in Monitor mode, which receives events but sends no requests.",

@@ -25,18 +25,25 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from protocol.enums import AddressStatus, CallState, CallType, DNRole
+from protocol.enums import AddressStatus, AgentWorkMode, CallState, CallType, DNRole
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
+    Event,
+    EventAttachedDataChanged,
     EventDestinationBusy,
     EventDialing,
+    EventDNDOff,
+    EventDNDOn,
     EventEstablished,
+    EventHeld,
     EventReleased,
+    EventRetrieved,
     EventRinging,
 )
-from protocol.values import ConnID, KVList
-from switch.config import SwitchConfig
+from protocol.values import ConnID, KVList, KVValue
+from switch.agents import AGENT_TRANSITIONS, Agent, AgentInput
+from switch.config import AgentConfig, SwitchConfig
 
 
 class SwitchError(Exception):
@@ -65,6 +72,7 @@ class PartyState(Enum):
     Ringing = "ringing"  #: the call is alerting here
     Busy = "busy"  #: originated the call and found the destination busy
     Established = "established"  #: connected
+    Held = "held"  #: put the call on hold
     Released = "released"  #: gone from the call
 
 
@@ -76,6 +84,8 @@ class PartyInput(Enum):
     Answer = "answer"  #: this DN answers
     OtherAnswered = "other-answered"  #: the called party answered
     DestinationBusy = "destination-busy"  #: the called party is busy
+    Hold = "hold"  #: this DN puts the call on hold
+    Retrieve = "retrieve"  #: this DN takes the call off hold
     Release = "release"  #: this DN releases
     OtherReleased = "other-released"  #: the last other party left the call
 
@@ -94,6 +104,10 @@ PARTY_TRANSITIONS: dict[tuple[PartyState, PartyInput], tuple[PartyState, type[Ca
     (PartyState.Busy, PartyInput.Release): (PartyState.Released, EventReleased),
     (PartyState.Established, PartyInput.Release): (PartyState.Released, EventReleased),
     (PartyState.Established, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
+    (PartyState.Established, PartyInput.Hold): (PartyState.Held, EventHeld),
+    (PartyState.Held, PartyInput.Retrieve): (PartyState.Established, EventRetrieved),
+    (PartyState.Held, PartyInput.Release): (PartyState.Released, EventReleased),
+    (PartyState.Held, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
 }
 
 
@@ -103,6 +117,7 @@ _STATUS_BY_PRIORITY = (
     (PartyState.Ringing, AddressStatus.Ringing),
     (PartyState.Dialing, AddressStatus.Dialing),
     (PartyState.Busy, AddressStatus.Dialing),
+    (PartyState.Held, AddressStatus.Held),
 )
 
 
@@ -148,6 +163,10 @@ class Switch:
         self._next_call = 1
         self._calls: dict[ConnID, Call] = {}
         self._calls_at: dict[str, list[Call]] = {dn: [] for dn in config.extensions}
+        self._agent_config: dict[str, AgentConfig] = {a.agent_id: a for a in config.agents}
+        self._agents_by_dn: dict[str, Agent] = {}
+        self._agents_by_id: dict[str, Agent] = {}
+        self._dnd: set[str] = set()
 
     # ----------------------------------------------------------------------------------------
     # Queries
@@ -166,6 +185,13 @@ class Switch:
             if state in states:
                 return status
         return AddressStatus.Idle
+
+    def agent_at(self, dn: str) -> Agent | None:
+        """The agent logged in on the DN, if any."""
+        return self._agents_by_dn.get(dn)
+
+    def dnd(self, dn: str) -> bool:
+        return dn in self._dnd
 
     def call(self, conn_id: ConnID) -> Call | None:
         return self._calls.get(conn_id)
@@ -189,7 +215,7 @@ class Switch:
                 f"destination {other_dn!r} is not configured",
                 this_dn=this_dn,
             )
-        if self._calls_at[this_dn]:
+        if self._active(this_dn):
             raise SwitchError(
                 ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
             )
@@ -200,7 +226,7 @@ class Switch:
         call.parties.append(caller)
         self._join(call, caller)
         events = [self._move(call, caller, PartyInput.Originate, other=callee)]
-        if other_dn == this_dn or self._calls_at[other_dn]:
+        if other_dn == this_dn or self._active(other_dn) or other_dn in self._dnd:
             events.append(
                 self._move(
                     call,
@@ -242,8 +268,235 @@ class Switch:
             del self._calls[call.conn_id]
         return events
 
+    def hold_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+        """This DN puts the call on hold: EventHeld to it alone."""
+        del now
+        call, party = self._party(this_dn, conn_id)
+        return [self._move(call, party, PartyInput.Hold, other=self._peer(call, party))]
+
+    def retrieve_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+        """This DN takes the held call back: EventRetrieved to it alone."""
+        del now
+        call, party = self._party(this_dn, conn_id)
+        if (party.state, PartyInput.Retrieve) in PARTY_TRANSITIONS and self._active(this_dn):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} has another active call: hold or release it first",
+                this_dn=this_dn,
+            )
+        return [self._move(call, party, PartyInput.Retrieve, other=self._peer(call, party))]
+
+    # ----------------------------------------------------------------------------------------
+    # UserData: every party of the call gets EventAttachedDataChanged with all of it
+
+    def attach_user_data(
+        self, this_dn: str, conn_id: ConnID, user_data: KVList, *, now: float
+    ) -> list[Event]:
+        """Add the pairs to the call's UserData (keys may repeat)."""
+        del now
+        call, _party = self._party(this_dn, conn_id)
+        return self._set_user_data(
+            call, this_dn, (call.user_data or KVList()).pairs + user_data.pairs
+        )
+
+    def update_user_data(
+        self, this_dn: str, conn_id: ConnID, user_data: KVList, *, now: float
+    ) -> list[Event]:
+        """Replace the values of keys the call has, add the others."""
+        del now
+        call, _party = self._party(this_dn, conn_id)
+        updates = dict(user_data.pairs)
+        pairs: list[tuple[str, KVValue]] = []
+        for key, value in (call.user_data or KVList()).pairs:
+            if key in updates:
+                if key not in {k for k, _ in pairs}:
+                    pairs.append((key, updates[key]))
+            else:
+                pairs.append((key, value))
+        present = {k for k, _ in pairs}
+        pairs += [(k, v) for k, v in user_data.pairs if k not in present]
+        return self._set_user_data(call, this_dn, tuple(pairs))
+
+    def delete_user_data(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
+        """Delete all of the call's UserData."""
+        del now
+        call, _party = self._party(this_dn, conn_id)
+        return self._set_user_data(call, this_dn, ())
+
+    def delete_pair(self, this_dn: str, conn_id: ConnID, key: str, *, now: float) -> list[Event]:
+        """Delete every pair with this key from the call's UserData."""
+        del now
+        call, _party = self._party(this_dn, conn_id)
+        pairs = (call.user_data or KVList()).pairs
+        if all(k != key for k, _ in pairs):
+            raise SwitchError(
+                ErrorCode.InvalidAttribute,
+                f"the call's UserData has no key {key!r}",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        return self._set_user_data(call, this_dn, tuple((k, v) for k, v in pairs if k != key))
+
+    def _set_user_data(
+        self, call: Call, changed_by: str, pairs: tuple[tuple[str, KVValue], ...]
+    ) -> list[Event]:
+        call.user_data = KVList(pairs)
+        parties = sorted(
+            (p for p in call.parties if p.state is not PartyState.Released),
+            key=lambda p: p.dn != changed_by,  # the DN that changed it first
+        )
+        return [
+            EventAttachedDataChanged(
+                this_dn=p.dn,
+                conn_id=call.conn_id,
+                call_type=call.call_type,
+                call_id=call.call_id,
+                this_dn_role=p.role,
+                third_party_dn=changed_by,
+                user_data=call.user_data,
+                call_uuid=call.call_uuid,
+            )
+            for p in parties
+        ]
+
+    # ----------------------------------------------------------------------------------------
+    # Agents and DN features
+
+    def agent_login(
+        self,
+        this_dn: str,
+        agent_id: str | None,
+        *,
+        now: float,
+        password: str | None = None,
+        queue: str | None = None,
+        work_mode: AgentWorkMode | None = None,
+        reasons: KVList | None = None,
+    ) -> list[Event]:
+        """Log a configured agent in on this DN: EventAgentLogin; the agent is NotReady."""
+        del now
+        self._require_dn(this_dn)
+        config = self._agent_config.get(agent_id or "")
+        if agent_id is None or config is None:
+            raise SwitchError(
+                ErrorCode.InvalidAgent, f"AgentID {agent_id!r} is not configured", this_dn=this_dn
+            )
+        if config.password and password != config.password:
+            raise SwitchError(
+                ErrorCode.InvalidAgent, f"wrong password for agent {agent_id}", this_dn=this_dn
+            )
+        here = self._agents_by_dn.get(this_dn)
+        if here is not None:
+            raise SwitchError(
+                ErrorCode.AgentConflict,
+                f"agent {here.agent_id} is already logged in on {this_dn}",
+                this_dn=this_dn,
+            )
+        elsewhere = self._agents_by_id.get(agent_id)
+        if elsewhere is not None:
+            raise SwitchError(
+                ErrorCode.AgentConflict,
+                f"agent {agent_id} is logged in on {elsewhere.dn}",
+                this_dn=this_dn,
+            )
+        agent = Agent(agent_id, this_dn, queue=queue)
+        event = self._agent_move(agent, AgentInput.Login, work_mode, reasons)
+        self._agents_by_dn[this_dn] = agent
+        self._agents_by_id[agent_id] = agent
+        return [event]
+
+    def agent_logout(
+        self, this_dn: str, *, now: float, reasons: KVList | None = None
+    ) -> list[Event]:
+        del now
+        agent = self._agent(this_dn)
+        event = self._agent_move(agent, AgentInput.Logout, None, reasons)
+        del self._agents_by_dn[this_dn]
+        del self._agents_by_id[agent.agent_id]
+        return [event]
+
+    def agent_ready(
+        self,
+        this_dn: str,
+        *,
+        now: float,
+        work_mode: AgentWorkMode | None = None,
+        reasons: KVList | None = None,
+    ) -> list[Event]:
+        agent = self._agent(this_dn)
+        event = self._agent_move(agent, AgentInput.Ready, work_mode, reasons)
+        agent.ready_since = now
+        return [event]
+
+    def agent_not_ready(
+        self,
+        this_dn: str,
+        *,
+        now: float,
+        work_mode: AgentWorkMode | None = None,
+        reasons: KVList | None = None,
+    ) -> list[Event]:
+        del now
+        agent = self._agent(this_dn)
+        event = self._agent_move(agent, AgentInput.NotReady, work_mode, reasons)
+        agent.ready_since = None
+        return [event]
+
+    def set_dnd(self, this_dn: str, on: bool, *, now: float) -> list[Event]:
+        """Do-not-disturb on or off: a DN with DND on is busy to callers."""
+        del now
+        self._require_dn(this_dn)
+        if on:
+            self._dnd.add(this_dn)
+            return [EventDNDOn(this_dn=this_dn)]
+        self._dnd.discard(this_dn)
+        return [EventDNDOff(this_dn=this_dn)]
+
+    def _agent(self, dn: str) -> Agent:
+        self._require_dn(dn)
+        agent = self._agents_by_dn.get(dn)
+        if agent is None:
+            raise SwitchError(ErrorCode.InvalidState, f"no agent is logged in on {dn}", this_dn=dn)
+        return agent
+
+    def _agent_move(
+        self,
+        agent: Agent,
+        event: AgentInput,
+        work_mode: AgentWorkMode | None,
+        reasons: KVList | None,
+    ) -> Event:
+        move = AGENT_TRANSITIONS.get((agent.state, event))
+        if move is None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"agent {agent.agent_id} is {agent.state.value}: cannot {event.value}",
+                this_dn=agent.dn,
+            )
+        agent.state, event_class = move
+        agent.reasons = reasons
+        if event is not AgentInput.Logout:
+            agent.work_mode = work_mode
+        attributes: dict[str, Any] = {
+            "this_dn": agent.dn,
+            "agent_id": agent.agent_id,
+            "this_queue": agent.queue,
+            "reasons": reasons,
+        }
+        if event is not AgentInput.Logout:
+            attributes["agent_work_mode"] = work_mode
+        return event_class(**attributes)
+
     # ----------------------------------------------------------------------------------------
     # Internals
+
+    def _active(self, dn: str) -> bool:
+        """Whether the DN has a party in a call other than a held one."""
+        return any(
+            p.dn == dn and p.state not in (PartyState.Held, PartyState.Released)
+            for c in self._calls_at.get(dn, ())
+            for p in c.parties
+        )
 
     def _new_call(self, call_type: CallType, user_data: KVList | None) -> Call:
         n = self._next_call

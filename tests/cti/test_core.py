@@ -35,7 +35,12 @@ NOW = 1_700_000_000.25
 
 @pytest.fixture
 def core() -> TServerCore:
-    switch = Switch(SwitchConfig(extensions=("1001", "1002", "1003")), id_seed=1)
+    from switch.config import AgentConfig
+
+    switch = Switch(
+        SwitchConfig(extensions=("1001", "1002", "1003"), agents=(AgentConfig("agent1"),)),
+        id_seed=1,
+    )
     return TServerCore(switch, ServerIdentity("ctiemu", "ctiemu test", 1_700_000_000.0))
 
 
@@ -261,41 +266,56 @@ def test_oversized_frame_closes(core: TServerCore) -> None:
 
 
 def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
-    """docs/protocol.md says which event answers each request; check the core does that."""
-    s = core.open_session()
+    """docs/protocol.md says which event answers each request; check the core does that for
+    every request it carries out."""
+    from protocol.messages import (
+        RequestAgentLogin,
+        RequestAgentLogout,
+        RequestAgentNotReady,
+        RequestAgentReady,
+        RequestAttachUserData,
+        RequestDeletePair,
+        RequestDeleteUserData,
+        RequestHoldCall,
+        RequestRetrieveCall,
+        RequestSetDNDOff,
+        RequestSetDNDOn,
+        RequestUpdateUserData,
+    )
+    from protocol.values import KVList
+
+    a = core.open_session()
     b = client(core, "1002")
-    flow: list[Message] = [
-        RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="t"),
-        RequestRegisterAddress(reference_id=2, this_dn="1001"),
-        RequestMakeCall(reference_id=3, this_dn="1001", other_dn="1002"),
-    ]
     answers: dict[type[Message], Event] = {}
-    for request_ in flow:
-        send(core, s, request_)
-        [answer] = [e for e in received(s) if e.reference_id == request_.reference_id]
+
+    def ask(session: Session, request_: Message) -> Event:
+        send(core, session, request_)
+        [answer] = [e for e in received(session) if e.reference_id == request_.reference_id]
         answers[type(request_)] = answer
-    conn = answers[RequestMakeCall].conn_id  # type: ignore[attr-defined]
+        return answer
+
+    ask(a, RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="t"))
+    ask(a, RequestRegisterAddress(reference_id=2, this_dn="1001"))
+    ask(a, RequestSetDNDOn(reference_id=3, this_dn="1001"))
+    ask(a, RequestSetDNDOff(reference_id=4, this_dn="1001"))
+    ask(a, RequestAgentLogin(reference_id=5, this_dn="1001", agent_id="agent1"))
+    ask(a, RequestAgentReady(reference_id=6, this_dn="1001"))
+    ask(a, RequestAgentNotReady(reference_id=7, this_dn="1001"))
+    ask(a, RequestAgentLogout(reference_id=8, this_dn="1001"))
+    conn = ask(a, RequestMakeCall(reference_id=9, this_dn="1001", other_dn="1002")).conn_id  # type: ignore[attr-defined]
     received(b)
-    send(core, b, RequestAnswerCall(reference_id=4, this_dn="1002", conn_id=conn))
-    [answers[RequestAnswerCall]] = [e for e in received(b) if e.reference_id == 4]
-    send(core, s, RequestReleaseCall(reference_id=5, this_dn="1001", conn_id=conn))
-    [answers[RequestReleaseCall]] = [e for e in received(s) if e.reference_id == 5]
+    ask(b, RequestAnswerCall(reference_id=10, this_dn="1002", conn_id=conn))
+    ask(a, RequestHoldCall(reference_id=11, this_dn="1001", conn_id=conn))
+    ask(a, RequestRetrieveCall(reference_id=12, this_dn="1001", conn_id=conn))
+    data = KVList([("k", "v")])
+    ask(a, RequestAttachUserData(reference_id=13, this_dn="1001", conn_id=conn, user_data=data))
+    ask(a, RequestUpdateUserData(reference_id=14, this_dn="1001", conn_id=conn, user_data=data))
+    ask(a, RequestDeletePair(reference_id=15, this_dn="1001", conn_id=conn, data_key="k"))
+    ask(a, RequestDeleteUserData(reference_id=16, this_dn="1001", conn_id=conn))
+    ask(a, RequestReleaseCall(reference_id=17, this_dn="1001", conn_id=conn))
     assert set(answers) == core.handled_requests
     for cls, answer in answers.items():
         assert answer.MESSAGE_TYPE == cls.ANSWER, cls.__name__
-
-
-def test_keep_alive_probe_is_answered_even_before_the_handshake(core: TServerCore) -> None:
-    from protocol.messages import KeepAliveAnswer, KeepAliveProbe
-
-    s = core.open_session()
-    send(core, s, KeepAliveProbe(reference_id=99))
-    framer = Framer()
-    framer.receive_data(s.take_output())
-    [answer] = [decode(f) for f in framer.frames()]
-    assert answer == KeepAliveAnswer(reference_id=99)
-    send(core, s, KeepAliveAnswer(reference_id=5))  # an answer to a probe of ours: no reply
-    assert not s.has_output
 
 
 def test_protocol_md_names_the_handled_requests(core: TServerCore) -> None:

@@ -18,7 +18,9 @@ from protocol.messages import (
     EventDestinationBusy,
     EventDialing,
     EventEstablished,
+    EventHeld,
     EventReleased,
+    EventRetrieved,
     EventRinging,
 )
 from switch import PartyInput, PartyState, Switch, SwitchConfig, SwitchError
@@ -174,10 +176,14 @@ def test_transition_table_events_match_target_states() -> None:
         PartyState.Ringing: EventRinging,
         PartyState.Busy: EventDestinationBusy,
         PartyState.Established: EventEstablished,
+        PartyState.Held: EventHeld,
         PartyState.Released: EventReleased,
     }
-    for (_state, _input), (new_state, event) in PARTY_TRANSITIONS.items():
-        assert expected[new_state] is event
+    for (_state, move), (new_state, event) in PARTY_TRANSITIONS.items():
+        if move is PartyInput.Retrieve:
+            assert event is EventRetrieved
+        else:
+            assert expected[new_state] is event
     # every state but Released can be left by releasing
     for state in PartyState:
         if state not in (PartyState.Null, PartyState.Released):
