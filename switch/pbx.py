@@ -15,7 +15,11 @@ Basic internal call (Genesys Events and Models Reference, basic call models):
     MakeCall A->B     A: EventDialing          B: EventRinging
     AnswerCall B      B: EventEstablished      A: EventEstablished
     ReleaseCall A     A: EventReleased         B: EventReleased
-    MakeCall A->B, B busy:  A: EventDialing, EventDestinationBusy; then A releases.
+    MakeCall A->B, B busy (in a call or DND on):  A: EventDialing, EventDestinationBusy.
+Hold/retrieve: EventHeld / EventRetrieved to the holding party only; a DN whose calls are all
+held may make another call (a consultation). UserData changes reach every party of the call as
+EventAttachedDataChanged carrying all of it, the changing DN first. Agents (switch.agents) log
+in on DNs and move through their own state table.
 """
 
 from __future__ import annotations
