@@ -1,0 +1,184 @@
+"""Hypothesis state-machine test of the switch: random operation sequences, invalid ones
+included, against invariants that must hold after every step.
+
+- an invalid operation raises SwitchError (with an ErrorCode) and changes nothing;
+- a call ends (leaves switch.calls) when its last party leaves, and not before;
+- each DN's call index agrees with the parties of the calls;
+- no DN gets an event about a call it is not (or was not just) in;
+- a ConnID is never handed out twice;
+- one agent per DN, one DN per agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from protocol.enums import AgentWorkMode
+from protocol.errors import ErrorCode
+from protocol.messages import CallEvent, Event, EventAttachedDataChanged
+from protocol.values import ConnID, KVList
+from switch import Switch, SwitchConfig, SwitchError
+from switch.config import AgentConfig
+from switch.pbx import PartyState
+
+DNS = ["1001", "1002", "1003", "1004"]
+ANY_DN = st.sampled_from([*DNS, "9999"])
+AGENTS = ["agent1", "agent2", "ghost"]
+
+
+def snapshot(switch: Switch) -> Any:
+    calls = sorted(
+        (
+            c.conn_id,
+            c.call_id,
+            c.call_uuid,
+            c.call_type,
+            tuple((p.dn, p.role, p.state) for p in c.parties),
+            c.user_data,
+        )
+        for c in switch.calls
+    )
+    agents = {
+        dn: (a.agent_id, a.state, a.work_mode, a.reasons, a.ready_since)
+        for dn in DNS
+        if (a := switch.agent_at(dn)) is not None
+    }
+    dnd = {dn for dn in DNS if switch.dnd(dn)}
+    return calls, agents, dnd
+
+
+class SwitchMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        config = SwitchConfig(
+            extensions=tuple(DNS), agents=(AgentConfig("agent1"), AgentConfig("agent2", "pw"))
+        )
+        self.switch = Switch(config, id_seed=5)
+        self.now = 0.0
+        self.seen_conn_ids: set[ConnID] = set()
+
+    def conn_ids(self) -> list[ConnID]:
+        return [c.conn_id for c in self.switch.calls]
+
+    def apply(self, operation: Any, *args: Any, **kwargs: Any) -> None:
+        """Run one operation; check atomicity on refusal and the events on success."""
+        self.now += 1.0
+        before = snapshot(self.switch)
+        members_before = {c.conn_id: {p.dn for p in c.parties} for c in self.switch.calls}
+        live_before = set(self.conn_ids())
+        try:
+            events: list[Event] = operation(*args, now=self.now, **kwargs)
+        except SwitchError as err:
+            assert isinstance(err.code, ErrorCode)
+            assert snapshot(self.switch) == before, f"refused {operation.__name__} changed state"
+            return
+        members_after = {c.conn_id: {p.dn for p in c.parties} for c in self.switch.calls}
+        for event in events:
+            conn_id = getattr(event, "conn_id", None)
+            if isinstance(event, CallEvent | EventAttachedDataChanged) and conn_id is not None:
+                members = members_before.get(conn_id, set()) | members_after.get(conn_id, set())
+                assert event.this_dn in members, f"{event!r} went to a DN not in the call"
+        for conn_id in set(self.conn_ids()) - live_before:
+            assert conn_id not in self.seen_conn_ids, f"ConnID {conn_id} handed out twice"
+            self.seen_conn_ids.add(conn_id)
+
+    def pick(self, data: st.DataObject) -> ConnID:
+        live = self.conn_ids()
+        bogus = ConnID(0xDEAD)
+        return data.draw(st.sampled_from([*live, bogus]) if live else st.just(bogus))
+
+    @rule(a=ANY_DN, b=ANY_DN)
+    def make_call(self, a: str, b: str) -> None:
+        self.apply(self.switch.make_call, a, b)
+
+    @rule(dn=ANY_DN, data=st.data())
+    def answer(self, dn: str, data: st.DataObject) -> None:
+        self.apply(self.switch.answer_call, dn, self.pick(data))
+
+    @rule(dn=ANY_DN, data=st.data())
+    def release(self, dn: str, data: st.DataObject) -> None:
+        self.apply(self.switch.release_call, dn, self.pick(data))
+
+    @rule(dn=ANY_DN, data=st.data())
+    def hold(self, dn: str, data: st.DataObject) -> None:
+        self.apply(self.switch.hold_call, dn, self.pick(data))
+
+    @rule(dn=ANY_DN, data=st.data())
+    def retrieve(self, dn: str, data: st.DataObject) -> None:
+        self.apply(self.switch.retrieve_call, dn, self.pick(data))
+
+    @rule(dn=ANY_DN, data=st.data(), key=st.sampled_from(["a", "b"]))
+    def user_data(self, dn: str, data: st.DataObject, key: str) -> None:
+        conn = self.pick(data)
+        choice = data.draw(st.integers(0, 3))
+        if choice == 0:
+            self.apply(self.switch.attach_user_data, dn, conn, KVList([(key, 1)]))
+        elif choice == 1:
+            self.apply(self.switch.update_user_data, dn, conn, KVList([(key, "x")]))
+        elif choice == 2:
+            self.apply(self.switch.delete_pair, dn, conn, key)
+        else:
+            self.apply(self.switch.delete_user_data, dn, conn)
+
+    @rule(dn=ANY_DN, agent=st.sampled_from(AGENTS), password=st.sampled_from([None, "pw"]))
+    def login(self, dn: str, agent: str, password: str | None) -> None:
+        self.apply(self.switch.agent_login, dn, agent, password=password)
+
+    @rule(dn=ANY_DN, which=st.integers(0, 2), mode=st.sampled_from(list(AgentWorkMode)))
+    def agent_state(self, dn: str, which: int, mode: AgentWorkMode) -> None:
+        if which == 0:
+            self.apply(self.switch.agent_ready, dn, work_mode=mode)
+        elif which == 1:
+            self.apply(self.switch.agent_not_ready, dn, work_mode=mode)
+        else:
+            self.apply(self.switch.agent_logout, dn)
+
+    @rule(dn=ANY_DN, on=st.booleans())
+    def dnd(self, dn: str, on: bool) -> None:
+        self.apply(self.switch.set_dnd, dn, on)
+
+    @invariant()
+    def calls_have_parties_and_index_agrees(self) -> None:
+        for call in self.switch.calls:
+            assert any(p.state is not PartyState.Released for p in call.parties), call
+        for dn in DNS:
+            indexed = {c.conn_id for c in self.switch.calls_at(dn)}
+            actual = {
+                c.conn_id
+                for c in self.switch.calls
+                for p in c.parties
+                if p.dn == dn and p.state is not PartyState.Released
+            }
+            assert indexed == actual, dn
+
+    @invariant()
+    def at_most_one_active_party_per_dn(self) -> None:
+        for dn in DNS:
+            active = [
+                p
+                for c in self.switch.calls_at(dn)
+                for p in c.parties
+                if p.dn == dn and p.state not in (PartyState.Held, PartyState.Released)
+            ]
+            assert len(active) <= 1, (dn, active)
+
+    @invariant()
+    def agents_are_one_to_one(self) -> None:
+        ids = [a.agent_id for dn in DNS if (a := self.switch.agent_at(dn)) is not None]
+        assert len(ids) == len(set(ids))
+        for dn in DNS:
+            agent = self.switch.agent_at(dn)
+            assert agent is None or agent.dn == dn
+
+    @invariant()
+    def conn_ids_unique(self) -> None:
+        live = self.conn_ids()
+        assert len(live) == len(set(live))
+
+
+TestSwitchMachine = SwitchMachine.TestCase
+TestSwitchMachine.settings = settings(max_examples=300, stateful_step_count=40, deadline=None)
