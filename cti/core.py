@@ -50,6 +50,7 @@ from protocol.messages import (
     RequestRegisterClient,
     RequestReleaseCall,
     RequestRetrieveCall,
+    RequestRouteCall,
     RequestSetDNDOff,
     RequestSetDNDOn,
     RequestUpdateUserData,
@@ -143,6 +144,7 @@ class TServerCore:
             RequestAgentNotReady: self._on_agent_not_ready,
             RequestSetDNDOn: self._on_set_dnd_on,
             RequestSetDNDOff: self._on_set_dnd_off,
+            RequestRouteCall: self._on_route_call,
         }
         self._woken: set[Session] = set()
 
@@ -396,6 +398,28 @@ class TServerCore:
         self._require_control(session, req.this_dn)
         self._publish(self.switch.set_dnd(req.this_dn, False, now=now), now, session, req)
 
+    def _on_route_call(self, session: Session, req: RequestRouteCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.route_call(
+            req.this_dn, req.conn_id, req.other_dn, now=now, route_type=req.route_type
+        )
+        self._publish(events, now, session, req)
+
+    # ----------------------------------------------------------------------------------------
+    # Time
+
+    def next_deadline(self) -> float | None:
+        """When `advance` next has work (a switch timer falls due), or None."""
+        return self.switch.next_deadline()
+
+    def advance(self, now: float) -> set[Session]:
+        """Fire the switch's due timers; deliver their events. Returns the woken sessions."""
+        self._woken = set()
+        events = self.switch.advance(now)
+        if events:
+            self._publish(events, now, None, None)
+        return self._woken
+
     # ----------------------------------------------------------------------------------------
     # Output
 
@@ -430,10 +454,15 @@ class TServerCore:
         )
 
     def _publish(
-        self, events: Iterable[Event], now: float, requester: Session, request: Request
+        self,
+        events: Iterable[Event],
+        now: float,
+        requester: Session | None,
+        request: Request | None,
     ) -> None:
-        """Stamp each event once and deliver it to every session registered on its ThisDN."""
-        answered = request.reference_id is None
+        """Stamp each event once and deliver it to every session registered on its ThisDN; the
+        first event at the requesting DN carries the request's ReferenceID, for the requester."""
+        answered = request is None or request.reference_id is None
         request_dn = getattr(request, "this_dn", None)
         for event in events:
             stamped = self._stamp(event, now)
@@ -443,6 +472,7 @@ class TServerCore:
             for sid in holders:
                 session = self.sessions[sid]
                 if not answered and session is requester and dn == request_dn:
+                    assert request is not None
                     answered = True
                     session.send(
                         encode(dataclasses.replace(stamped, reference_id=request.reference_id))

@@ -8,6 +8,7 @@ All behaviour lives in cti.core.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -43,6 +44,8 @@ class TServer:
         self.core = core
         self.clock = clock
         self._bells: dict[int, _Doorbell] = {}
+        #: Rung after each request: it may have started or stopped a switch timer.
+        self._timers_changed = _Doorbell()
 
     async def serve(
         self,
@@ -55,8 +58,27 @@ class TServer:
         listeners = await trio.open_tcp_listeners(port, host=host)
         for listener in listeners:
             log.info("listening on %s:%d", *listener.socket.getsockname()[:2])
-        task_status.started(listeners)
-        await trio.serve_listeners(self.handle_stream, listeners)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.run_timers)
+            task_status.started(listeners)
+            await trio.serve_listeners(self.handle_stream, listeners)
+
+    async def run_timers(self) -> None:
+        """Fire the switch's timers when they fall due (ring-no-answer, routing timeouts,
+        after-call work) and deliver what they cause."""
+        while True:
+            deadline = self.core.next_deadline()
+            wait = math.inf if deadline is None else max(0.0, deadline - self.clock())
+            with trio.move_on_after(wait):
+                await self._timers_changed.wait()
+                continue  # a request changed the timers: look again
+            self._ring(self.core.advance(self.clock()))
+
+    def _ring(self, sessions: set[Session]) -> None:
+        for session in sessions:
+            bell = self._bells.get(session.id)
+            if bell is not None:
+                bell.ring()
 
     async def handle_stream(self, stream: trio.SocketStream) -> None:
         """Serve one client connection until either side closes it."""
@@ -92,10 +114,8 @@ class TServer:
                 return f"connection lost: {exc}"
             if not data:
                 return "client closed the connection"
-            for woken in self.core.receive_data(session, data, self.clock()):
-                bell = self._bells.get(woken.id)
-                if bell is not None:
-                    bell.ring()
+            self._ring(self.core.receive_data(session, data, self.clock()))
+            self._timers_changed.ring()
         return session.close_reason
 
     async def _write_loop(

@@ -7,8 +7,9 @@ delivers them.
 
 from __future__ import annotations
 
+from switch.calls import Call, Party, PartyInput, PartyState, SwitchError
 from switch.config import ConfigError, SwitchConfig
-from switch.pbx import Call, Party, PartyInput, PartyState, Switch, SwitchError
+from switch.pbx import Switch
 
 __all__ = [
     "Call",

@@ -66,3 +66,5 @@ class Agent:
     reasons: KVList | None = None
     #: `now` of the last move into Ready: the longest-available agent gets the next ACD call.
     ready_since: float | None = None
+    #: The after-call-work timer that will make the agent ready again, if any.
+    timer: int | None = None

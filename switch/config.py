@@ -25,20 +25,54 @@ class AgentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueConfig:
+    """An ACD queue: calls to its DN wait there until a ready agent logged in to it is free."""
+
+    dn: str
+    #: Seconds an agent may let a distributed call ring before it returns to the queue (RONA).
+    ring_no_answer_seconds: float = 15.0
+    #: Seconds of after-call work after each call distributed from this queue (0: none).
+    after_call_work_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPointConfig:
+    """A routing point: calls wait for a router's RequestRouteCall, or the default route."""
+
+    dn: str
+    #: Where a call goes when nobody routes it within `timeout_seconds`.
+    default_destination: str
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchConfig:
-    """The switch objects: extensions (internal DNs) and the agents who may log in on them."""
+    """The switch objects: extensions, ACD queues, routing points, and the agents."""
 
     extensions: tuple[str, ...]
     agents: tuple[AgentConfig, ...] = ()
+    queues: tuple[QueueConfig, ...] = ()
+    routing_points: tuple[RoutingPointConfig, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
-        for dn in self.extensions:
+        dns = [
+            *(("switch.extensions", dn) for dn in self.extensions),
+            *(("switch.queue", q.dn) for q in self.queues),
+            *(("switch.routing_point", r.dn) for r in self.routing_points),
+        ]
+        for where, dn in dns:
             if not dn or not dn.isprintable() or " " in dn:
-                raise ConfigError(f"switch.extensions: {dn!r} is not a valid DN")
+                raise ConfigError(f"{where}: {dn!r} is not a valid DN")
             if dn in seen:
-                raise ConfigError(f"switch.extensions: {dn!r} is listed twice")
+                raise ConfigError(f"{where}: DN {dn!r} is configured twice")
             seen.add(dn)
+        for rp in self.routing_points:
+            if rp.default_destination not in seen or rp.default_destination == rp.dn:
+                raise ConfigError(
+                    f"switch.routing_point {rp.dn}: default_destination "
+                    f"{rp.default_destination!r} is not another configured DN"
+                )
         ids: set[str] = set()
         for agent in self.agents:
             if not agent.agent_id or not agent.agent_id.isprintable():
@@ -49,39 +83,85 @@ class SwitchConfig:
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any]) -> SwitchConfig:
-        """Read the `[switch]` table (with its `[[switch.agent]]` array)."""
-        unknown = set(table) - {"extensions", "agent"}
+        """Read the `[switch]` table and its `[[switch.agent]]`, `[[switch.queue]]` and
+        `[[switch.routing_point]]` arrays."""
+        unknown = set(table) - {"extensions", "agent", "queue", "routing_point"}
         if unknown:
             raise ConfigError(f"switch: unknown key(s) {', '.join(sorted(unknown))}")
         raw = table.get("extensions", [])
         if not isinstance(raw, list) or not all(isinstance(x, str | int) for x in raw):
             raise ConfigError("switch.extensions: must be a list of DN strings")
-        agents = table.get("agent", [])
-        if not isinstance(agents, list):
-            raise ConfigError("switch.agent: must be an array of tables ([[switch.agent]])")
         return cls(
             extensions=tuple(str(x) for x in raw),
-            agents=tuple(_agent(i, a) for i, a in enumerate(agents)),
+            agents=tuple(_agent(w, t) for w, t in _tables(table, "agent")),
+            queues=tuple(_queue(w, t) for w, t in _tables(table, "queue")),
+            routing_points=tuple(_routing_point(w, t) for w, t in _tables(table, "routing_point")),
         )
 
 
-def _agent(index: int, table: Any) -> AgentConfig:
-    where = f"switch.agent[{index}]"
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: must be a table")
-    unknown = set(table) - {"id", "password", "skills"}
+def _tables(table: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    items = table.get(key, [])
+    if not isinstance(items, list):
+        raise ConfigError(f"switch.{key}: must be an array of tables ([[switch.{key}]])")
+    out = []
+    for index, item in enumerate(items):
+        where = f"switch.{key}[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{where}: must be a table")
+        out.append((where, item))
+    return out
+
+
+def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(table) - allowed
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    agent_id = table.get("id")
-    if not isinstance(agent_id, str):
-        raise ConfigError(f"{where}.id: must be a string AgentID")
-    password = table.get("password", "")
-    if not isinstance(password, str):
-        raise ConfigError(f"{where}.password: must be a string")
+
+
+def _string(where: str, table: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ConfigError(f"{where}.{key}: must be a string")
+    return str(value)
+
+
+def _seconds(where: str, table: Mapping[str, Any], key: str, default: float) -> float:
+    value = table.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where}.{key}: must be a number of seconds >= 0")
+    return float(value)
+
+
+def _agent(where: str, table: Mapping[str, Any]) -> AgentConfig:
+    _check_keys(where, table, {"id", "password", "skills"})
     skills = table.get("skills", {})
     if not isinstance(skills, Mapping) or not all(
         isinstance(level, int) and not isinstance(level, bool) and 0 <= level <= 100
         for level in skills.values()
     ):
         raise ConfigError(f"{where}.skills: must map skill names to levels 0-100")
-    return AgentConfig(agent_id, password, tuple(sorted(skills.items())))
+    return AgentConfig(
+        _string(where, table, "id"),
+        _string(where, table, "password", ""),
+        tuple(sorted(skills.items())),
+    )
+
+
+def _queue(where: str, table: Mapping[str, Any]) -> QueueConfig:
+    _check_keys(where, table, {"dn", "ring_no_answer_seconds", "after_call_work_seconds"})
+    rona = _seconds(where, table, "ring_no_answer_seconds", 15.0)
+    if rona <= 0:
+        raise ConfigError(f"{where}.ring_no_answer_seconds: must be more than 0")
+    return QueueConfig(
+        _string(where, table, "dn"), rona, _seconds(where, table, "after_call_work_seconds", 0.0)
+    )
+
+
+def _routing_point(where: str, table: Mapping[str, Any]) -> RoutingPointConfig:
+    _check_keys(where, table, {"dn", "default_destination", "timeout_seconds"})
+    timeout = _seconds(where, table, "timeout_seconds", 10.0)
+    if timeout <= 0:
+        raise ConfigError(f"{where}.timeout_seconds: must be more than 0")
+    return RoutingPointConfig(
+        _string(where, table, "dn"), _string(where, table, "default_destination"), timeout
+    )

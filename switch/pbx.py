@@ -1,119 +1,73 @@
-"""The soft PBX: DNs, calls and parties, driven by operations and passed-in time.
+"""The soft PBX: DNs, calls, agents, ACD queues and routing points, driven by operations and
+passed-in time.
 
 Theory of operation
 -------------------
-A Call has a ConnID, a CallUUID, a CallType and Parties. Each Party is one DN's leg of the call
-and moves through PartyState by PartyInput. The legal moves are data, in PARTY_TRANSITIONS:
-(state, input) -> (new state, event class). Anything not in the table is a SwitchError naming
-the state and the input, raised before anything changes, so every operation is atomic.
+Every public operation takes `now`, changes the model atomically (a refused operation raises
+SwitchError before anything changes) and returns the events it caused, in the protocol's
+vocabulary, each addressed to the DN in its ThisDN, in the order a real T-Server reports them.
+Operations may start timers; `next_deadline()` says when the earliest is due and `advance(now)`
+fires the due ones, returning their events the same way. The switch never reads a clock and
+never stamps sequence numbers, times or ReferenceIDs: that is the T-Server core's job.
 
-Each operation returns the events it caused, in the protocol's vocabulary, each addressed to
-the DN in its ThisDN, in the order a real T-Server reports them. The switch never stamps
-sequence numbers, times or ReferenceIDs: that is the T-Server core's job.
+Party moves are the table switch.calls.PARTY_TRANSITIONS; agent moves are
+switch.agents.AGENT_TRANSITIONS. The call models followed (docs/call-models.md):
 
-Basic internal call (Genesys Events and Models Reference, basic call models):
-    MakeCall A->B     A: EventDialing          B: EventRinging
-    AnswerCall B      B: EventEstablished      A: EventEstablished
-    ReleaseCall A     A: EventReleased         B: EventReleased
-    MakeCall A->B, B busy (in a call or DND on):  A: EventDialing, EventDestinationBusy.
-Hold/retrieve: EventHeld / EventRetrieved to the holding party only; a DN whose calls are all
-held may make another call (a consultation). UserData changes reach every party of the call as
-EventAttachedDataChanged carrying all of it, the changing DN first. Agents (switch.agents) log
-in on DNs and move through their own state table.
+    basic call       MakeCall A->B: A EventDialing, B EventRinging; AnswerCall B: B then A
+                     EventEstablished; ReleaseCall: the releasing party, then the other,
+                     EventReleased. B busy (in a call, or DND on): A EventDialing,
+                     EventDestinationBusy.
+    hold/retrieve    EventHeld / EventRetrieved to the holding party only.
+    UserData         every party gets EventAttachedDataChanged with all of it, the changer first.
+    ACD queue        A calls Q: A EventDialing, Q EventQueued; a ready agent G of Q frees up:
+                     Q EventDiverted (ThirdPartyDN G), G EventRinging (ThisQueue Q); the caller
+                     hangs up while queued: Q EventAbandoned; while G rings: G EventAbandoned.
+                     G lets it ring out: G EventReleased, agent NotReady, Q EventQueued again.
+    routing point    A calls R: A EventDialing, R EventRouteRequest; RouteCall (or the default
+                     route on timeout): R EventRouteUsed (ThirdPartyDN target), then the target
+                     is offered the call as if A had called it.
 """
 
 from __future__ import annotations
 
+import heapq
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from protocol.enums import AddressStatus, AgentWorkMode, CallState, CallType, DNRole
+from protocol.enums import AddressStatus, AgentWorkMode, CallState, CallType, DNRole, RouteType
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
     Event,
     EventAttachedDataChanged,
-    EventDestinationBusy,
-    EventDialing,
     EventDNDOff,
     EventDNDOn,
-    EventEstablished,
-    EventHeld,
-    EventReleased,
-    EventRetrieved,
-    EventRinging,
+    Message,
 )
 from protocol.values import ConnID, KVList, KVValue
-from switch.agents import AGENT_TRANSITIONS, Agent, AgentInput
-from switch.config import AgentConfig, SwitchConfig
+from switch.agents import AGENT_TRANSITIONS, Agent, AgentInput, AgentState
+from switch.calls import (
+    ACTIVE_STATES,
+    PARTY_TRANSITIONS,
+    Call,
+    Party,
+    PartyInput,
+    PartyState,
+    SwitchError,
+)
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, SwitchConfig
 
-
-class SwitchError(Exception):
-    """An operation the switch refuses. Carries the EventError code for the requester."""
-
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        *,
-        this_dn: str | None = None,
-        conn_id: ConnID | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.this_dn = this_dn
-        self.conn_id = conn_id
-
-
-class PartyState(Enum):
-    """One DN's leg of a call."""
-
-    Null = "null"  #: not yet in the call
-    Dialing = "dialing"  #: originated the call; the far end is not connected yet
-    Ringing = "ringing"  #: the call is alerting here
-    Busy = "busy"  #: originated the call and found the destination busy
-    Established = "established"  #: connected
-    Held = "held"  #: put the call on hold
-    Released = "released"  #: gone from the call
-
-
-class PartyInput(Enum):
-    """What can happen to a party."""
-
-    Originate = "originate"  #: this DN places the call
-    Alert = "alert"  #: the call is offered to this DN
-    Answer = "answer"  #: this DN answers
-    OtherAnswered = "other-answered"  #: the called party answered
-    DestinationBusy = "destination-busy"  #: the called party is busy
-    Hold = "hold"  #: this DN puts the call on hold
-    Retrieve = "retrieve"  #: this DN takes the call off hold
-    Release = "release"  #: this DN releases
-    OtherReleased = "other-released"  #: the last other party left the call
-
-
-#: The party state machine: (state, input) -> (new state, event reported at the party's DN).
-PARTY_TRANSITIONS: dict[tuple[PartyState, PartyInput], tuple[PartyState, type[CallEvent]]] = {
-    (PartyState.Null, PartyInput.Originate): (PartyState.Dialing, EventDialing),
-    (PartyState.Null, PartyInput.Alert): (PartyState.Ringing, EventRinging),
-    (PartyState.Dialing, PartyInput.OtherAnswered): (PartyState.Established, EventEstablished),
-    (PartyState.Dialing, PartyInput.DestinationBusy): (PartyState.Busy, EventDestinationBusy),
-    (PartyState.Dialing, PartyInput.Release): (PartyState.Released, EventReleased),
-    (PartyState.Dialing, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
-    (PartyState.Ringing, PartyInput.Answer): (PartyState.Established, EventEstablished),
-    (PartyState.Ringing, PartyInput.Release): (PartyState.Released, EventReleased),
-    (PartyState.Ringing, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
-    (PartyState.Busy, PartyInput.Release): (PartyState.Released, EventReleased),
-    (PartyState.Established, PartyInput.Release): (PartyState.Released, EventReleased),
-    (PartyState.Established, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
-    (PartyState.Established, PartyInput.Hold): (PartyState.Held, EventHeld),
-    (PartyState.Held, PartyInput.Retrieve): (PartyState.Established, EventRetrieved),
-    (PartyState.Held, PartyInput.Release): (PartyState.Released, EventReleased),
-    (PartyState.Held, PartyInput.OtherReleased): (PartyState.Released, EventReleased),
-}
-
+__all__ = [
+    "PARTY_TRANSITIONS",
+    "Call",
+    "Party",
+    "PartyInput",
+    "PartyState",
+    "Switch",
+    "SwitchError",
+]
 
 #: A DN's AddressStatus from its parties' states, the first match winning.
 _STATUS_BY_PRIORITY = (
@@ -124,37 +78,39 @@ _STATUS_BY_PRIORITY = (
     (PartyState.Held, AddressStatus.Held),
 )
 
+#: Route types RequestRouteCall supports: they all send the call to OtherDN (Default: to
+#: OtherDN when given, else to the routing point's default destination).
+_ROUTE_TYPES = frozenset(
+    {
+        RouteType.Unknown,
+        RouteType.Default,
+        RouteType.Label,
+        RouteType.OverwriteDNIS,
+        RouteType.DDD,
+        RouteType.IDDD,
+        RouteType.Direct,
+        RouteType.DirectAgent,
+        RouteType.Priority,
+        RouteType.DirectPriority,
+    }
+)
 
-@dataclass(slots=True)
-class Party:
-    """One DN's leg of a call."""
-
-    dn: str
-    role: DNRole
-    state: PartyState = PartyState.Null
+_FIELD_NAMES: dict[type[Message], frozenset[str]] = {}
 
 
-@dataclass(slots=True)
-class Call:
-    """A call: its identity and its parties, in the order they joined."""
+def _fields(cls: type[Message]) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(fs.spec.field for fs in cls.FIELDS)
+    return names
 
-    conn_id: ConnID
-    call_id: int
-    call_uuid: str
-    call_type: CallType
-    parties: list[Party] = field(default_factory=list)
-    user_data: KVList | None = None
-    #: The party the call was made to, joined or not (a busy destination never joins).
-    destination: Party | None = None
 
-    def party_at(self, dn: str) -> Party | None:
-        for party in self.parties:
-            if party.dn == dn and party.state is not PartyState.Released:
-                return party
-        return None
-
-    def others(self, party: Party) -> list[Party]:
-        return [p for p in self.parties if p is not party and p.state is not PartyState.Released]
+@dataclass(order=True, slots=True)
+class _Timer:
+    due: float
+    seq: int
+    kind: str = field(compare=False)
+    key: tuple[Any, ...] = field(compare=False)
 
 
 class Switch:
@@ -163,24 +119,42 @@ class Switch:
     def __init__(self, config: SwitchConfig, *, id_seed: int = 0) -> None:
         self.config = config
         self._extensions = frozenset(config.extensions)
+        self._queues: dict[str, QueueConfig] = {q.dn: q for q in config.queues}
+        self._routing_points: dict[str, RoutingPointConfig] = {
+            r.dn: r for r in config.routing_points
+        }
+        all_dns = [*config.extensions, *self._queues, *self._routing_points]
         self._id_seed = id_seed & 0xFFFF_FFFF
         self._next_call = 1
         self._calls: dict[ConnID, Call] = {}
-        self._calls_at: dict[str, list[Call]] = {dn: [] for dn in config.extensions}
+        self._calls_at: dict[str, list[Call]] = {dn: [] for dn in all_dns}
+        self._waiting: dict[str, deque[Call]] = {dn: deque() for dn in self._queues}
         self._agent_config: dict[str, AgentConfig] = {a.agent_id: a for a in config.agents}
         self._agents_by_dn: dict[str, Agent] = {}
         self._agents_by_id: dict[str, Agent] = {}
         self._dnd: set[str] = set()
+        self._timers: list[_Timer] = []
+        self._timer_seq = 0
 
     # ----------------------------------------------------------------------------------------
     # Queries
 
     def has_dn(self, dn: str) -> bool:
-        return dn in self._extensions
+        return dn in self._calls_at
+
+    def is_queue(self, dn: str) -> bool:
+        return dn in self._queues
+
+    def is_routing_point(self, dn: str) -> bool:
+        return dn in self._routing_points
 
     def calls_at(self, dn: str) -> list[Call]:
         """The calls in which `dn` has a party that has not been released."""
         return list(self._calls_at.get(dn, ()))
+
+    def waiting(self, queue: str) -> list[ConnID]:
+        """The calls waiting in an ACD queue, first to be served first."""
+        return [c.conn_id for c in self._waiting.get(queue, ())]
 
     def dn_status(self, dn: str) -> AddressStatus:
         """The DN's state as EventRegistered and EventAddressInfo report it."""
@@ -205,14 +179,38 @@ class Switch:
         return list(self._calls.values())
 
     # ----------------------------------------------------------------------------------------
-    # Operations
+    # Time
+
+    def next_deadline(self) -> float | None:
+        """When `advance` next has something to do, or None."""
+        return self._timers[0].due if self._timers else None
+
+    def advance(self, now: float) -> list[Event]:
+        """Fire every timer due at `now`; return the events they caused."""
+        events: list[Event] = []
+        while self._timers and self._timers[0].due <= now:
+            timer = heapq.heappop(self._timers)
+            if timer.kind == "ring-no-answer":
+                events += self._ring_no_answer(timer, now)
+            elif timer.kind == "route-timeout":
+                events += self._route_timeout(timer, now)
+            elif timer.kind == "after-call-work":
+                events += self._after_call_work_over(timer, now)
+        return events
+
+    def _schedule(self, due: float, kind: str, *key: Any) -> int:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, _Timer(due, self._timer_seq, kind, key))
+        return self._timer_seq
+
+    # ----------------------------------------------------------------------------------------
+    # Basic call
 
     def make_call(
         self, this_dn: str, other_dn: str, *, now: float, user_data: KVList | None = None
-    ) -> list[CallEvent]:
-        """This DN calls another extension."""
-        del now  # no timers yet on the basic call
-        self._require_dn(this_dn)
+    ) -> list[Event]:
+        """This DN calls another DN: an extension, an ACD queue or a routing point."""
+        self._require_extension(this_dn)
         if not self.has_dn(other_dn):
             raise SwitchError(
                 ErrorCode.DNNotConfigured,
@@ -225,60 +223,69 @@ class Switch:
             )
         call = self._new_call(CallType.Internal, user_data)
         caller = Party(this_dn, DNRole.Origination)
-        callee = Party(other_dn, DNRole.Destination)
-        call.destination = callee
+        call.destination = Party(other_dn, DNRole.Destination)
         call.parties.append(caller)
         self._join(call, caller)
-        events = [self._move(call, caller, PartyInput.Originate, other=callee)]
-        if other_dn == this_dn or self._active(other_dn) or other_dn in self._dnd:
-            events.append(
-                self._move(
-                    call,
-                    caller,
-                    PartyInput.DestinationBusy,
-                    other=callee,
-                    call_state=CallState.Busy,
-                )
-            )
-            return events
-        call.parties.append(callee)
-        self._join(call, callee)
-        events.append(self._move(call, callee, PartyInput.Alert, other=caller))
-        return events
+        events = [self._move(call, caller, PartyInput.Originate, other=call.destination)]
+        return events + self._offer(call, other_dn, now)
 
-    def answer_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+    def answer_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN answers the call ringing on it."""
         del now
         call, party = self._party(this_dn, conn_id)
-        self._check(party, PartyInput.Answer)
-        events = [self._move(call, party, PartyInput.Answer, other=self._peer(call, party))]
+        events: list[Event] = [
+            self._move(call, party, PartyInput.Answer, other=self._peer(call, party))
+        ]
         for other in call.others(party):
             if other.state is PartyState.Dialing:
                 events.append(self._move(call, other, PartyInput.OtherAnswered, other=party))
         return events
 
-    def release_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+    def release_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN leaves the call; a two-party call ends for the other party too."""
-        del now
         call, party = self._party(this_dn, conn_id)
+        if party.state is PartyState.Ringing and party.queue in self._queues:
+            return self._return_to_queue(call, party, now, CallState.Ok)
         self._check(party, PartyInput.Release)
-        peer = self._peer(call, party)
-        events = [self._move(call, party, PartyInput.Release, other=peer)]
+        events: list[Event] = [
+            self._move(call, party, PartyInput.Release, other=self._peer(call, party))
+        ]
         remaining = call.others(party)
         if len(remaining) == 1:
-            last = remaining[0]
-            events.append(self._move(call, last, PartyInput.OtherReleased, other=party))
+            events += self._leave_alone(call, remaining[0], released_by=party, now=now)
         if not call.others(party):
-            del self._calls[call.conn_id]
+            self._end(call)
+        events += self._after_release(party, call, now)
         return events
 
-    def hold_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+    def _leave_alone(
+        self, call: Call, last: Party, *, released_by: Party, now: float
+    ) -> list[Event]:
+        """The last other party of a call loses its peer."""
+        abandon = last.state in (PartyState.Queued, PartyState.Routing) or (
+            last.state is PartyState.Ringing and last.queue is not None
+        )
+        events: list[Event]
+        if not abandon:
+            events = [self._move(call, last, PartyInput.OtherReleased, other=released_by)]
+            return events + self._after_release(last, call, now)
+        if last.state is PartyState.Queued:
+            self._waiting[last.dn].remove(call)
+        events = [self._move(call, last, PartyInput.Abandon, other=call.origin)]
+        if last.state is PartyState.Released and last.dn in self._agents_by_dn:
+            events += self._distribute_for(last.dn, now)
+        return events
+
+    # ----------------------------------------------------------------------------------------
+    # Hold and retrieve
+
+    def hold_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN puts the call on hold: EventHeld to it alone."""
         del now
         call, party = self._party(this_dn, conn_id)
         return [self._move(call, party, PartyInput.Hold, other=self._peer(call, party))]
 
-    def retrieve_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[CallEvent]:
+    def retrieve_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN takes the held call back: EventRetrieved to it alone."""
         del now
         call, party = self._party(this_dn, conn_id)
@@ -291,6 +298,211 @@ class Switch:
         return [self._move(call, party, PartyInput.Retrieve, other=self._peer(call, party))]
 
     # ----------------------------------------------------------------------------------------
+    # Routing points
+
+    def route_call(
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        destination: str | None,
+        *,
+        now: float,
+        route_type: RouteType = RouteType.Default,
+    ) -> list[Event]:
+        """The routing point sends the call waiting on it to `destination`."""
+        if this_dn not in self._routing_points:
+            raise SwitchError(
+                ErrorCode.InvalidState, f"{this_dn} is not a routing point", this_dn=this_dn
+            )
+        call, party = self._party(this_dn, conn_id)
+        self._check(party, PartyInput.RouteUsed)
+        if route_type not in _ROUTE_TYPES:
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                f"RouteType {route_type.name} is not supported by this switch",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        target = destination or self._routing_points[this_dn].default_destination
+        if not self.has_dn(target) or target == this_dn:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"route destination {target!r} is not another configured DN",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        return self._route(call, party, target, now)
+
+    def _route(self, call: Call, party: Party, target: str, now: float) -> list[Event]:
+        events: list[Event] = [
+            self._move(
+                call,
+                party,
+                PartyInput.RouteUsed,
+                other=call.origin,
+                third_party_dn=target,
+                third_party_dn_role=DNRole.Destination,
+            )
+        ]
+        call.destination = Party(target, DNRole.Destination)
+        return events + self._offer(call, target, now, via=party.dn)
+
+    def _route_timeout(self, timer: _Timer, now: float) -> list[Event]:
+        conn_id, dn = timer.key
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None or party.timer != timer.seq:
+            return []
+        if party.state is not PartyState.Routing:
+            return []
+        return self._route(call, party, self._routing_points[dn].default_destination, now)
+
+    # ----------------------------------------------------------------------------------------
+    # ACD queues
+
+    def _offer(self, call: Call, dn: str, now: float, *, via: str | None = None) -> list[Event]:
+        """Offer the call to a DN: ring an extension, queue at a queue, ask a routing point."""
+        caller = call.origin
+        if dn in self._queues:
+            party = Party(dn, DNRole.Destination, queue=dn)
+            self._add(call, party)
+            self._waiting[dn].append(call)
+            events = [self._move(call, party, PartyInput.Enqueue, other=caller)]
+            return events + self._distribute(dn, now)
+        if dn in self._routing_points:
+            party = Party(dn, DNRole.Destination, queue=dn)
+            self._add(call, party)
+            party.timer = self._schedule(
+                now + self._routing_points[dn].timeout_seconds, "route-timeout", call.conn_id, dn
+            )
+            return [self._move(call, party, PartyInput.RouteRequest, other=caller)]
+        if dn == caller.dn or self._active(dn) or dn in self._dnd:
+            busy = Party(dn, DNRole.Destination)
+            return [
+                self._move(
+                    call, caller, PartyInput.DestinationBusy, other=busy, call_state=CallState.Busy
+                )
+            ]
+        party = Party(dn, DNRole.Destination, queue=via)
+        self._add(call, party)
+        return [self._move(call, party, PartyInput.Alert, other=caller)]
+
+    def _available_agent(self, queue: str) -> Agent | None:
+        """The longest-available agent of the queue: ready, on a free DN, not DND."""
+        best: Agent | None = None
+        for agent in self._agents_by_id.values():
+            if (
+                agent.queue == queue
+                and agent.state is AgentState.Ready
+                and not self._active(agent.dn)
+                and agent.dn not in self._dnd
+                and agent.ready_since is not None
+                and (
+                    best is None
+                    or (agent.ready_since, agent.agent_id)
+                    < (best.ready_since or 0.0, best.agent_id)
+                )
+            ):
+                best = agent
+        return best
+
+    def _distribute(self, queue: str, now: float) -> list[Event]:
+        """Hand waiting calls to free agents, longest-available agent first."""
+        events: list[Event] = []
+        waiting = self._waiting[queue]
+        while waiting:
+            agent = self._available_agent(queue)
+            if agent is None:
+                break
+            call = waiting.popleft()
+            party = call.party_at(queue)
+            assert party is not None and party.state is PartyState.Queued
+            events.append(
+                self._move(
+                    call,
+                    party,
+                    PartyInput.Divert,
+                    other=call.origin,
+                    third_party_dn=agent.dn,
+                    third_party_dn_role=DNRole.Destination,
+                )
+            )
+            ringing = Party(agent.dn, DNRole.Destination, queue=queue)
+            self._add(call, ringing)
+            call.destination = ringing
+            events.append(self._move(call, ringing, PartyInput.Alert, other=call.origin))
+            ringing.timer = self._schedule(
+                now + self._queues[queue].ring_no_answer_seconds,
+                "ring-no-answer",
+                call.conn_id,
+                agent.dn,
+            )
+        return events
+
+    def _distribute_for(self, dn: str, now: float) -> list[Event]:
+        """The agent on `dn` may have become free: serve its queue."""
+        agent = self._agents_by_dn.get(dn)
+        if agent is None or agent.queue not in self._queues:
+            return []
+        return self._distribute(agent.queue, now)
+
+    def _ring_no_answer(self, timer: _Timer, now: float) -> list[Event]:
+        conn_id, dn = timer.key
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None or party.timer != timer.seq:
+            return []
+        if party.state is not PartyState.Ringing:
+            return []
+        return self._return_to_queue(call, party, now, CallState.DroppedNoAnswer)
+
+    def _return_to_queue(
+        self, call: Call, party: Party, now: float, call_state: CallState
+    ) -> list[Event]:
+        """An agent did not take an ACD call: it goes back to the head of its queue."""
+        queue = party.queue
+        assert queue is not None
+        input_ = PartyInput.RingNoAnswer if call_state is not CallState.Ok else PartyInput.Release
+        events: list[Event] = [
+            self._move(call, party, input_, other=call.origin, call_state=call_state)
+        ]
+        agent = self._agents_by_dn.get(party.dn)
+        if agent is not None and agent.state is AgentState.Ready:
+            events.append(self._agent_move(agent, AgentInput.NotReady, None, None))
+            agent.ready_since = None
+        again = Party(queue, DNRole.Destination, queue=queue)
+        self._add(call, again)
+        self._waiting[queue].appendleft(call)
+        call.destination = again
+        events.append(self._move(call, again, PartyInput.Enqueue, other=call.origin))
+        return events + self._distribute(queue, now)
+
+    def _after_release(self, party: Party, call: Call, now: float) -> list[Event]:
+        """An agent's ACD call ended: after-call work, or ready for the next call."""
+        agent = self._agents_by_dn.get(party.dn)
+        if agent is None or party.queue not in self._queues or party.role is DNRole.Origination:
+            return []
+        if agent.state is not AgentState.Ready or party.state is not PartyState.Released:
+            return []
+        del call
+        acw = self._queues[party.queue].after_call_work_seconds
+        if acw > 0:
+            event = self._agent_move(agent, AgentInput.NotReady, AgentWorkMode.AfterCallWork, None)
+            agent.ready_since = None
+            agent.timer = self._schedule(now + acw, "after-call-work", agent.dn)
+            return [event]
+        return self._distribute(party.queue, now)
+
+    def _after_call_work_over(self, timer: _Timer, now: float) -> list[Event]:
+        (dn,) = timer.key
+        agent = self._agents_by_dn.get(dn)
+        if agent is None or agent.timer != timer.seq or agent.state is not AgentState.NotReady:
+            return []
+        if agent.work_mode is not AgentWorkMode.AfterCallWork:
+            return []
+        return self.agent_ready(dn, now=now, work_mode=AgentWorkMode.ManualIn)
+
+    # ----------------------------------------------------------------------------------------
     # UserData: every party of the call gets EventAttachedDataChanged with all of it
 
     def attach_user_data(
@@ -299,9 +511,8 @@ class Switch:
         """Add the pairs to the call's UserData (keys may repeat)."""
         del now
         call, _party = self._party(this_dn, conn_id)
-        return self._set_user_data(
-            call, this_dn, (call.user_data or KVList()).pairs + user_data.pairs
-        )
+        pairs = (call.user_data or KVList()).pairs + user_data.pairs
+        return self._set_user_data(call, this_dn, pairs)
 
     def update_user_data(
         self, this_dn: str, conn_id: ConnID, user_data: KVList, *, now: float
@@ -311,14 +522,15 @@ class Switch:
         call, _party = self._party(this_dn, conn_id)
         updates = dict(user_data.pairs)
         pairs: list[tuple[str, KVValue]] = []
+        seen: set[str] = set()
         for key, value in (call.user_data or KVList()).pairs:
             if key in updates:
-                if key not in {k for k, _ in pairs}:
+                if key not in seen:
                     pairs.append((key, updates[key]))
             else:
                 pairs.append((key, value))
-        present = {k for k, _ in pairs}
-        pairs += [(k, v) for k, v in user_data.pairs if k not in present]
+            seen.add(key)
+        pairs += [(k, v) for k, v in user_data.pairs if k not in seen]
         return self._set_user_data(call, this_dn, tuple(pairs))
 
     def delete_user_data(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
@@ -377,9 +589,14 @@ class Switch:
         work_mode: AgentWorkMode | None = None,
         reasons: KVList | None = None,
     ) -> list[Event]:
-        """Log a configured agent in on this DN: EventAgentLogin; the agent is NotReady."""
+        """Log a configured agent in on this extension (and queue): EventAgentLogin; the agent
+        is NotReady."""
         del now
-        self._require_dn(this_dn)
+        self._require_extension(this_dn)
+        if queue is not None and queue not in self._queues:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured, f"queue {queue!r} is not configured", this_dn=this_dn
+            )
         config = self._agent_config.get(agent_id or "")
         if agent_id is None or config is None:
             raise SwitchError(
@@ -427,10 +644,13 @@ class Switch:
         work_mode: AgentWorkMode | None = None,
         reasons: KVList | None = None,
     ) -> list[Event]:
+        """The agent is ready: EventAgentReady; a call waiting in its queue may ring at once."""
         agent = self._agent(this_dn)
         event = self._agent_move(agent, AgentInput.Ready, work_mode, reasons)
-        agent.ready_since = now
-        return [event]
+        if agent.ready_since is None:
+            agent.ready_since = now
+        agent.timer = None
+        return [event, *self._distribute_for(this_dn, now)]
 
     def agent_not_ready(
         self,
@@ -444,20 +664,20 @@ class Switch:
         agent = self._agent(this_dn)
         event = self._agent_move(agent, AgentInput.NotReady, work_mode, reasons)
         agent.ready_since = None
+        agent.timer = None
         return [event]
 
     def set_dnd(self, this_dn: str, on: bool, *, now: float) -> list[Event]:
-        """Do-not-disturb on or off: a DN with DND on is busy to callers."""
-        del now
-        self._require_dn(this_dn)
+        """Do-not-disturb on or off: a DN with DND on is busy to callers and gets no ACD calls."""
+        self._require_extension(this_dn)
         if on:
             self._dnd.add(this_dn)
             return [EventDNDOn(this_dn=this_dn)]
         self._dnd.discard(this_dn)
-        return [EventDNDOff(this_dn=this_dn)]
+        return [EventDNDOff(this_dn=this_dn), *self._distribute_for(this_dn, now)]
 
     def _agent(self, dn: str) -> Agent:
-        self._require_dn(dn)
+        self._require_extension(dn)
         agent = self._agents_by_dn.get(dn)
         if agent is None:
             raise SwitchError(ErrorCode.InvalidState, f"no agent is logged in on {dn}", this_dn=dn)
@@ -479,17 +699,17 @@ class Switch:
             )
         agent.state, event_class = move
         agent.reasons = reasons
-        if event is not AgentInput.Logout:
-            agent.work_mode = work_mode
-        attributes: dict[str, Any] = {
-            "this_dn": agent.dn,
-            "agent_id": agent.agent_id,
-            "this_queue": agent.queue,
-            "reasons": reasons,
-        }
-        if event is not AgentInput.Logout:
-            attributes["agent_work_mode"] = work_mode
-        return event_class(**attributes)
+        agent.work_mode = work_mode
+        return event_class(
+            **_only(
+                event_class,
+                this_dn=agent.dn,
+                agent_id=agent.agent_id,
+                this_queue=agent.queue,
+                agent_work_mode=work_mode,
+                reasons=reasons,
+            )
+        )
 
     # ----------------------------------------------------------------------------------------
     # Internals
@@ -497,7 +717,7 @@ class Switch:
     def _active(self, dn: str) -> bool:
         """Whether the DN has a party in a call other than a held one."""
         return any(
-            p.dn == dn and p.state not in (PartyState.Held, PartyState.Released)
+            p.dn == dn and p.state in ACTIVE_STATES
             for c in self._calls_at.get(dn, ())
             for p in c.parties
         )
@@ -511,12 +731,28 @@ class Switch:
         self._calls[conn_id] = call
         return call
 
+    def _add(self, call: Call, party: Party) -> None:
+        call.parties.append(party)
+        self._join(call, party)
+
     def _join(self, call: Call, party: Party) -> None:
         self._calls_at[party.dn].append(call)
+
+    def _end(self, call: Call) -> None:
+        del self._calls[call.conn_id]
 
     def _require_dn(self, dn: str) -> None:
         if not self.has_dn(dn):
             raise SwitchError(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+
+    def _require_extension(self, dn: str) -> None:
+        self._require_dn(dn)
+        if dn not in self._extensions:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{dn} is a queue or routing point, not an extension",
+                this_dn=dn,
+            )
 
     def _party(self, dn: str, conn_id: ConnID) -> tuple[Call, Party]:
         self._require_dn(dn)
@@ -532,9 +768,10 @@ class Switch:
         return call, party
 
     def _peer(self, call: Call, party: Party) -> Party | None:
-        """The party on the other end, for OtherDN: the first other party of the call."""
+        """The party on the other end, for OtherDN: the first other party still in the call,
+        else the party the call was made to."""
         for p in call.parties:
-            if p is not party:
+            if p is not party and p.state is not PartyState.Released:
                 return p
         return call.destination if call.destination is not party else None
 
@@ -554,27 +791,38 @@ class Switch:
         *,
         other: Party | None,
         call_state: CallState | None = None,
+        third_party_dn: str | None = None,
+        third_party_dn_role: DNRole | None = None,
     ) -> CallEvent:
         self._check(party, event)
         new_state, event_class = PARTY_TRANSITIONS[(party.state, event)]
         party.state = new_state
         if new_state is PartyState.Released:
             self._calls_at[party.dn].remove(call)
-        attributes: dict[str, Any] = {
-            "this_dn": party.dn,
-            "conn_id": call.conn_id,
-            "call_type": call.call_type,
-            "call_id": call.call_id,
-            "this_dn_role": party.role,
-            "other_dn": other.dn if other else None,
-            "other_dn_role": other.role if other else None,
-            "call_uuid": call.call_uuid,
-            "user_data": call.user_data,
-        }
-        if _carries_call_state(event_class):  # CallState Ok unless the move says otherwise
-            attributes["call_state"] = call_state or CallState.Ok
-        return event_class(**attributes)
+            party.timer = None
+        names = _fields(event_class)
+        return event_class(
+            **_only(
+                event_class,
+                this_dn=party.dn,
+                conn_id=call.conn_id,
+                call_type=call.call_type,
+                call_id=call.call_id,
+                this_dn_role=party.role,
+                this_queue=party.queue,
+                other_dn=other.dn if other else None,
+                other_dn_role=other.role if other else None,
+                third_party_dn=third_party_dn,
+                third_party_dn_role=third_party_dn_role,
+                # CallState Ok unless the move says otherwise, where the event carries one
+                call_state=call_state or (CallState.Ok if "call_state" in names else None),
+                call_uuid=call.call_uuid,
+                user_data=call.user_data,
+            )
+        )
 
 
-def _carries_call_state(event_class: type[CallEvent]) -> bool:
-    return any(fs.spec.field == "call_state" for fs in event_class.FIELDS)
+def _only(event_class: type[Message], **attributes: Any) -> dict[str, Any]:
+    """The attributes the event class carries, leaving out the unset ones."""
+    names = _fields(event_class)
+    return {k: v for k, v in attributes.items() if v is not None and k in names}

@@ -35,10 +35,14 @@ NOW = 1_700_000_000.25
 
 @pytest.fixture
 def core() -> TServerCore:
-    from switch.config import AgentConfig
+    from switch.config import AgentConfig, RoutingPointConfig
 
     switch = Switch(
-        SwitchConfig(extensions=("1001", "1002", "1003"), agents=(AgentConfig("agent1"),)),
+        SwitchConfig(
+            extensions=("1001", "1002", "1003"),
+            agents=(AgentConfig("agent1"),),
+            routing_points=(RoutingPointConfig("5001", default_destination="1003"),),
+        ),
         id_seed=1,
     )
     return TServerCore(switch, ServerIdentity("ctiemu", "ctiemu test", 1_700_000_000.0))
@@ -278,6 +282,7 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestDeleteUserData,
         RequestHoldCall,
         RequestRetrieveCall,
+        RequestRouteCall,
         RequestSetDNDOff,
         RequestSetDNDOn,
         RequestUpdateUserData,
@@ -313,6 +318,18 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     ask(a, RequestDeletePair(reference_id=15, this_dn="1001", conn_id=conn, data_key="k"))
     ask(a, RequestDeleteUserData(reference_id=16, this_dn="1001", conn_id=conn))
     ask(a, RequestReleaseCall(reference_id=17, this_dn="1001", conn_id=conn))
+    router = client(core, "5001")
+    send(core, a, RequestMakeCall(reference_id=18, this_dn="1001", other_dn="5001"))
+    [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest
+    ask(
+        router,
+        RequestRouteCall(
+            reference_id=19,
+            this_dn="5001",
+            conn_id=request_.conn_id,  # type: ignore[attr-defined]
+            other_dn="1002",
+        ),
+    )
     assert set(answers) == core.handled_requests
     for cls, answer in answers.items():
         assert answer.MESSAGE_TYPE == cls.ANSWER, cls.__name__

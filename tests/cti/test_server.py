@@ -113,3 +113,64 @@ async def test_ping(server_port: int) -> None:
     with trio.fail_after(LIMIT):
         async with open_client("127.0.0.1", server_port, application_name="a") as a:
             assert 0 <= await a.ping() < LIMIT
+
+
+ROUTING_CONFIG = """
+[server]
+host = "127.0.0.1"
+port = 0
+
+[switch]
+extensions = ["1001", "1002"]
+
+[[switch.agent]]
+id = "agent1"
+
+[[switch.queue]]
+dn = "7001"
+
+[[switch.routing_point]]
+dn = "5001"
+default_destination = "7001"
+timeout_seconds = 0.3
+"""
+
+
+async def test_routing_timeout_and_acd_delivery_in_real_time(nursery: trio.Nursery) -> None:
+    """Nobody routes the call: after the routing point's timeout the switch default-routes it to
+    the queue, which hands it to the ready agent; the timer runs in the server's own task."""
+    from cti.config import parse_config
+    from protocol.messages import RequestAgentLogin, RequestAgentReady
+
+    config = parse_config(ROUTING_CONFIG, "<test>")
+    listeners: list[trio.SocketListener] = await nursery.start(run_server, config)
+    port = listeners[0].socket.getsockname()[1]
+    with trio.fail_after(LIMIT):
+        async with (
+            open_client("127.0.0.1", port, application_name="caller") as caller,
+            open_client("127.0.0.1", port, application_name="agent") as agent,
+            open_client("127.0.0.1", port, application_name="watch") as watch,
+        ):
+            await caller.register_address("1001")
+            await agent.register_address("1002")
+            await watch.register_address("5001")
+            await agent.request(
+                RequestAgentLogin(this_dn="1002", agent_id="agent1", this_queue="7001")
+            )
+            await agent.request(RequestAgentReady(this_dn="1002"))
+            start = trio.current_time()
+            await caller.request(RequestMakeCall(this_dn="1001", other_dn="5001"))
+            request_ = await next_call_event(watch)
+            assert request_.MESSAGE_TYPE == 71 and request_.this_dn == "5001"  # RouteRequest
+            used = await next_call_event(watch)
+            assert used.MESSAGE_TYPE == 72  # EventRouteUsed, by the default route
+            assert getattr(used, "third_party_dn", None) == "7001"
+            ringing = await next_call_event(agent)
+            elapsed = trio.current_time() - start
+            assert isinstance(ringing, EventRinging)
+            assert (ringing.this_dn, ringing.this_queue, ringing.other_dn) == (
+                "1002",
+                "7001",
+                "1001",
+            )
+            assert 0.25 <= elapsed < 3

@@ -15,13 +15,18 @@ from protocol.enums import CallState, CallType, DNRole
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
+    EventAbandoned,
     EventDestinationBusy,
     EventDialing,
+    EventDiverted,
     EventEstablished,
     EventHeld,
+    EventQueued,
     EventReleased,
     EventRetrieved,
     EventRinging,
+    EventRouteRequest,
+    EventRouteUsed,
 )
 from switch import PartyInput, PartyState, Switch, SwitchConfig, SwitchError
 from switch.pbx import PARTY_TRANSITIONS
@@ -170,24 +175,33 @@ def test_release_twice_is_invalid_conn_id(switch: Switch) -> None:
     assert info.value.code is ErrorCode.InvalidConnID
 
 
-def test_transition_table_events_match_target_states() -> None:
-    expected = {
-        PartyState.Dialing: EventDialing,
-        PartyState.Ringing: EventRinging,
-        PartyState.Busy: EventDestinationBusy,
-        PartyState.Established: EventEstablished,
-        PartyState.Held: EventHeld,
-        PartyState.Released: EventReleased,
+def test_transition_table_reports_the_right_event() -> None:
+    by_input = {
+        PartyInput.Originate: EventDialing,
+        PartyInput.Alert: EventRinging,
+        PartyInput.Enqueue: EventQueued,
+        PartyInput.RouteRequest: EventRouteRequest,
+        PartyInput.Divert: EventDiverted,
+        PartyInput.RouteUsed: EventRouteUsed,
+        PartyInput.Answer: EventEstablished,
+        PartyInput.OtherAnswered: EventEstablished,
+        PartyInput.DestinationBusy: EventDestinationBusy,
+        PartyInput.Hold: EventHeld,
+        PartyInput.Retrieve: EventRetrieved,
+        PartyInput.Release: EventReleased,
+        PartyInput.OtherReleased: EventReleased,
+        PartyInput.Abandon: EventAbandoned,
+        PartyInput.RingNoAnswer: EventReleased,
     }
-    for (_state, move), (new_state, event) in PARTY_TRANSITIONS.items():
-        if move is PartyInput.Retrieve:
-            assert event is EventRetrieved
-        else:
-            assert expected[new_state] is event
-    # every state but Released can be left by releasing
+    for (_state, move), (_new_state, event) in PARTY_TRANSITIONS.items():
+        assert by_input[move] is event, move
+    # every state a party can be in can be left, towards Released
     for state in PartyState:
         if state not in (PartyState.Null, PartyState.Released):
-            assert (state, PartyInput.Release) in PARTY_TRANSITIONS
+            assert any(
+                s is state and new is PartyState.Released
+                for (s, _), (new, _) in PARTY_TRANSITIONS.items()
+            ), state
 
 
 def test_conn_ids_are_deterministic_per_seed() -> None:

@@ -29,7 +29,7 @@ from protocol.messages import (
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
 from switch.agents import AgentState
-from switch.config import AgentConfig
+from switch.config import AgentConfig, QueueConfig
 
 A, B, C = "1001", "1002", "1003"
 
@@ -37,7 +37,8 @@ A, B, C = "1001", "1002", "1003"
 @pytest.fixture
 def switch() -> Switch:
     agents = (AgentConfig("agent1"), AgentConfig("agent2", password="pw"))
-    return Switch(SwitchConfig(extensions=(A, B, C), agents=agents), id_seed=3)
+    queues = (QueueConfig("7001"),)
+    return Switch(SwitchConfig(extensions=(A, B, C), agents=agents, queues=queues), id_seed=3)
 
 
 def connected(switch: Switch) -> ConnID:
@@ -186,3 +187,9 @@ def test_dnd_makes_the_dn_busy(switch: Switch) -> None:
     switch.release_call(A, made[0].conn_id, now=2)
     assert [type(e) for e in switch.set_dnd(B, False, now=3)] == [EventDNDOff]
     assert [type(e) for e in switch.make_call(A, B, now=4)] == [EventDialing, EventRinging]
+
+
+def test_agent_login_to_unknown_queue(switch: Switch) -> None:
+    with pytest.raises(SwitchError) as info:
+        switch.agent_login(A, "agent1", now=0, queue="7999")
+    assert info.value.code is ErrorCode.DNNotConfigured

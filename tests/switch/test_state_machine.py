@@ -22,10 +22,12 @@ from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
-from switch.config import AgentConfig
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig
 from switch.pbx import PartyState
 
-DNS = ["1001", "1002", "1003", "1004"]
+EXTENSIONS = ["1001", "1002", "1003", "1004"]
+QUEUE, ROUTING_POINT = "7001", "5001"
+DNS = [*EXTENSIONS, QUEUE, ROUTING_POINT]
 ANY_DN = st.sampled_from([*DNS, "9999"])
 AGENTS = ["agent1", "agent2", "ghost"]
 
@@ -55,7 +57,10 @@ class SwitchMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         config = SwitchConfig(
-            extensions=tuple(DNS), agents=(AgentConfig("agent1"), AgentConfig("agent2", "pw"))
+            extensions=tuple(EXTENSIONS),
+            agents=(AgentConfig("agent1"), AgentConfig("agent2", "pw")),
+            queues=(QueueConfig(QUEUE, ring_no_answer_seconds=5, after_call_work_seconds=3),),
+            routing_points=(RoutingPointConfig(ROUTING_POINT, QUEUE, timeout_seconds=4),),
         )
         self.switch = Switch(config, id_seed=5)
         self.now = 0.0
@@ -124,9 +129,35 @@ class SwitchMachine(RuleBasedStateMachine):
         else:
             self.apply(self.switch.delete_user_data, dn, conn)
 
-    @rule(dn=ANY_DN, agent=st.sampled_from(AGENTS), password=st.sampled_from([None, "pw"]))
-    def login(self, dn: str, agent: str, password: str | None) -> None:
-        self.apply(self.switch.agent_login, dn, agent, password=password)
+    @rule(
+        dn=ANY_DN,
+        agent=st.sampled_from(AGENTS),
+        password=st.sampled_from([None, "pw"]),
+        queue=st.sampled_from([None, QUEUE, "7999"]),
+    )
+    def login(self, dn: str, agent: str, password: str | None, queue: str | None) -> None:
+        self.apply(self.switch.agent_login, dn, agent, password=password, queue=queue)
+
+    @rule(dn=ANY_DN, destination=st.sampled_from([None, *DNS, "9999"]), data=st.data())
+    def route(self, dn: str, destination: str | None, data: st.DataObject) -> None:
+        self.apply(self.switch.route_call, dn, self.pick(data), destination)
+
+    @rule(seconds=st.sampled_from([0.5, 3.0, 6.0]))
+    def time_passes(self, seconds: float) -> None:
+        """Timers fire: ring-no-answer, routing timeouts, end of after-call work."""
+        self.now += seconds
+        live_before = set(self.conn_ids())
+        members_before = {c.conn_id: {p.dn for p in c.parties} for c in self.switch.calls}
+        events = self.switch.advance(self.now)
+        members_after = {c.conn_id: {p.dn for p in c.parties} for c in self.switch.calls}
+        for event in events:
+            conn_id = getattr(event, "conn_id", None)
+            if conn_id is not None:
+                members = members_before.get(conn_id, set()) | members_after.get(conn_id, set())
+                assert event.this_dn in members  # type: ignore[attr-defined]
+        assert set(self.conn_ids()) <= live_before  # timers never create calls
+        deadline = self.switch.next_deadline()
+        assert deadline is None or deadline > self.now
 
     @rule(dn=ANY_DN, which=st.integers(0, 2), mode=st.sampled_from(list(AgentWorkMode)))
     def agent_state(self, dn: str, which: int, mode: AgentWorkMode) -> None:
@@ -156,8 +187,18 @@ class SwitchMachine(RuleBasedStateMachine):
             assert indexed == actual, dn
 
     @invariant()
-    def at_most_one_active_party_per_dn(self) -> None:
-        for dn in DNS:
+    def waiting_list_matches_queued_parties(self) -> None:
+        queued = [
+            c.conn_id
+            for c in self.switch.calls
+            for p in c.parties
+            if p.dn == QUEUE and p.state is PartyState.Queued
+        ]
+        assert sorted(self.switch.waiting(QUEUE)) == sorted(queued)
+
+    @invariant()
+    def at_most_one_active_party_per_extension(self) -> None:
+        for dn in EXTENSIONS:
             active = [
                 p
                 for c in self.switch.calls_at(dn)
@@ -170,7 +211,7 @@ class SwitchMachine(RuleBasedStateMachine):
     def agents_are_one_to_one(self) -> None:
         ids = [a.agent_id for dn in DNS if (a := self.switch.agent_at(dn)) is not None]
         assert len(ids) == len(set(ids))
-        for dn in DNS:
+        for dn in EXTENSIONS:
             agent = self.switch.agent_at(dn)
             assert agent is None or agent.dn == dn
 
