@@ -1,0 +1,282 @@
+"""The call models the switch follows, as runnable scenarios, and docs/call-models.md made from
+running them: `python -m switch.callmodels docs/call-models.md` rewrites the generated part, and
+a test fails when the file is stale, so the tables always show what the switch really does.
+
+Each model names the Genesys Events and Models Reference page it follows (the tests under
+tests/switch assert the same sequences independently).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from protocol.messages import Event
+from protocol.values import ConnID, KVList
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, SwitchConfig
+from switch.pbx import Switch
+
+BEGIN = "<!-- BEGIN GENERATED (python -m switch.callmodels docs/call-models.md) -->"
+END = "<!-- END GENERATED -->"
+
+GENEM = "https://docs.genesys.com/Documentation/System/latest/GenEM/"
+VM = "https://all.docs.genesys.com/VM/Current/VMEventsandModels/"
+
+#: The DNs every model uses: A, B, C extensions; Q an ACD queue; R a routing point.
+A, B, C, Q, R = "1001", "1002", "1003", "7001", "5001"
+CONFIG = SwitchConfig(
+    extensions=(A, B, C),
+    agents=(AgentConfig("agent1"),),
+    queues=(QueueConfig(Q, ring_no_answer_seconds=15, after_call_work_seconds=10),),
+    routing_points=(RoutingPointConfig(R, default_destination=Q, timeout_seconds=10),),
+)
+
+Step = tuple[str, Callable[[Switch, dict[str, Any]], list[Event]]]
+
+
+@dataclass(frozen=True)
+class CallModel:
+    title: str
+    source: str
+    steps: list[Step]
+    note: str = ""
+
+
+def _make(frm: str, to: str, at: float) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        events = switch.make_call(frm, to, now=at)
+        ctx["conn"] = events[0].conn_id  # type: ignore[attr-defined]
+        return events
+
+    return run
+
+
+def _on_call(
+    operation: str, dn: str, at: float, *args: Any
+) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        result: list[Event] = getattr(switch, operation)(dn, ctx["conn"], *args, now=at)
+        return result
+
+    return run
+
+
+def _call(
+    operation: str, *args: Any, **kwargs: Any
+) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        result: list[Event] = getattr(switch, operation)(*args, **kwargs)
+        return result
+
+    return run
+
+
+def _agent_ready(dn: str, at: float) -> list[Step]:
+    return [
+        (
+            f"AgentLogin {dn} (agent1, queue {Q})",
+            _call("agent_login", dn, "agent1", now=at, queue=Q),
+        ),
+        (f"AgentReady {dn}", _call("agent_ready", dn, now=at)),
+    ]
+
+
+MODELS: list[CallModel] = [
+    CallModel(
+        "Basic internal call",
+        f"{VM}BasicCallModels (connection-establishing phase); {GENEM}ReleasingCalls",
+        [
+            (f"MakeCall {A} -> {B}", _make(A, B, 0)),
+            (f"AnswerCall {B}", _on_call("answer_call", B, 1)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 2)),
+        ],
+    ),
+    CallModel(
+        "Destination busy",
+        f"{VM}BasicCallModels (abnormal flow **)",
+        [
+            (f"MakeCall {C} -> {B} ({B} is busy)", _make(C, B, 0)),
+            (f"MakeCall {A} -> {B}", _make(A, B, 1)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 2)),
+        ],
+        note=f"The first step only makes {B} busy.",
+    ),
+    CallModel(
+        "Caller releases while the called party rings (internal)",
+        f"{VM}BasicCallModels (abnormal flow ***)",
+        [
+            (f"MakeCall {A} -> {B}", _make(A, B, 0)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 1)),
+        ],
+        note="The reference's table shows EventAbandoned for the ringing party; its event "
+        "description says EventAbandoned occurs only with external parties. ctiemu follows the "
+        "latter for internal callers (EventReleased) and sends EventAbandoned where a queue, a "
+        "routing point or an agent ringing with an ACD call loses its caller.",
+    ),
+    CallModel(
+        "Hold and retrieve",
+        f"{GENEM}HoldingTransferringandConferencing (Hold/Retrieve Function)",
+        [
+            (f"MakeCall {A} -> {B}", _make(A, B, 0)),
+            (f"AnswerCall {B}", _on_call("answer_call", B, 1)),
+            (f"HoldCall {B}", _on_call("hold_call", B, 2)),
+            (f"RetrieveCall {B}", _on_call("retrieve_call", B, 3)),
+            (f"ReleaseCall {B}", _on_call("release_call", B, 4)),
+        ],
+    ),
+    CallModel(
+        "UserData follows the call",
+        f"{GENEM}UserDataEvents (EventAttachedDataChanged)",
+        [
+            (f"MakeCall {A} -> {B}", _make(A, B, 0)),
+            (f"AnswerCall {B}", _on_call("answer_call", B, 1)),
+            (
+                f"AttachUserData {A} {{CustomerID: 42}}",
+                _on_call("attach_user_data", A, 2, KVList([("CustomerID", "42")])),
+            ),
+            (f"DeletePair {B} CustomerID", _on_call("delete_pair", B, 3, "CustomerID")),
+        ],
+    ),
+    CallModel(
+        "Inbound through an ACD queue to an agent, with after-call work",
+        f"{GENEM}WorkingWithQueues; {GENEM}PredictiveDialing (delivery to the agent)",
+        [
+            *_agent_ready(B, 0),
+            (f"MakeCall {A} -> {Q}", _make(A, Q, 1)),
+            (f"AnswerCall {B}", _on_call("answer_call", B, 2)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 3)),
+            ("13 s later (after-call work over)", _call("advance", 13.0)),
+        ],
+    ),
+    CallModel(
+        "Abandoned while queued",
+        f"{GENEM}WorkingWithQueues; {GENEM}PredictiveDialing (abnormal flow **)",
+        [
+            (f"MakeCall {A} -> {Q} (no agent ready)", _make(A, Q, 0)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 1)),
+        ],
+    ),
+    CallModel(
+        "Abandoned while the agent rings",
+        f"{GENEM}PredictiveDialing (abnormal flow ***)",
+        [
+            *_agent_ready(B, 0),
+            (f"MakeCall {A} -> {Q}", _make(A, Q, 1)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 2)),
+        ],
+    ),
+    CallModel(
+        "Ring no answer: the call goes back to the queue",
+        "no reference table reached: ctiemu's rule (RONA returns the call to the head of its "
+        "queue and makes the agent NotReady)",
+        [
+            *_agent_ready(B, 0),
+            (f"MakeCall {A} -> {Q}", _make(A, Q, 1)),
+            ("15 s later (ring_no_answer_seconds)", _call("advance", 16.0)),
+        ],
+    ),
+    CallModel(
+        "Through a routing point: routed by a router",
+        f"{GENEM}CallRoutingEvents (EventRouteRequest, EventRouteUsed)",
+        [
+            (f"MakeCall {A} -> {R}", _make(A, R, 0)),
+            (f"RouteCall {R} -> {C}", _on_call("route_call", R, 1, C)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 2)),
+        ],
+    ),
+    CallModel(
+        "Routing timeout: the default route",
+        f"{GENEM}CallRoutingEvents (EventRouteUsed is also sent on default routing)",
+        [
+            *_agent_ready(B, 0),
+            (f"MakeCall {A} -> {R}", _make(A, R, 1)),
+            ("10 s later (timeout_seconds; default destination 7001)", _call("advance", 11.0)),
+        ],
+    ),
+]
+
+_SHOWN = (
+    "conn_id",
+    "this_dn_role",
+    "other_dn",
+    "other_dn_role",
+    "third_party_dn",
+    "third_party_dn_role",
+    "this_queue",
+    "call_state",
+    "agent_id",
+    "agent_work_mode",
+    "user_data",
+)
+
+
+def _show(name: str, value: Any, conns: dict[ConnID, str]) -> str:
+    if name == "conn_id":
+        return conns.setdefault(value, str(len(conns) + 1))
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, KVList):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value) + "}"
+    return str(value)
+
+
+def _label(name: str) -> str:
+    return (
+        "".join(part.capitalize() for part in name.split("_"))
+        .replace("Dn", "DN")
+        .replace("Id", "ID")
+    )
+
+
+def run(model: CallModel) -> list[tuple[str, list[Event]]]:
+    """The model's steps with the events each caused, on a fresh switch."""
+    switch = Switch(CONFIG, id_seed=1)
+    ctx: dict[str, Any] = {}
+    return [(label, step(switch, ctx)) for label, step in model.steps]
+
+
+def render() -> str:
+    lines = [BEGIN, ""]
+    for model in MODELS:
+        lines += [f"## {model.title}", "", f"Follows: {model.source}.", ""]
+        if model.note:
+            lines += [model.note, ""]
+        lines += ["| Step | ThisDN | Event | Attributes |", "|---|---|---|---|"]
+        conns: dict[ConnID, str] = {}
+        for label, events in run(model):
+            first = True
+            for event in events:
+                attrs = event.attributes()
+                shown = ", ".join(
+                    f"{_label(n)} {_show(n, attrs[n], conns)}" for n in _SHOWN if n in attrs
+                )
+                dn = attrs.get("this_dn", "")
+                lines.append(
+                    f"| {label if first else ''} | {dn} | {type(event).__name__} | {shown} |"
+                )
+                first = False
+            if first:
+                lines.append(f"| {label} | | (no event) | |")
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def splice(document: str) -> str:
+    start = document.index(BEGIN)
+    end = document.index(END) + len(END) + 1
+    return document[:start] + render() + document[end:]
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0] if argv else "docs/call-models.md")
+    path.write_text(splice(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
