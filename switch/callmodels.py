@@ -220,7 +220,9 @@ def _show(name: str, value: Any, conns: dict[ConnID, str]) -> str:
     if isinstance(value, IntEnum):
         return value.name
     if isinstance(value, KVList):
-        return "{" + ", ".join(f"{k}: {v}" for k, v in value) + "}"
+        return "{" + ", ".join(f"{k}: {_show(k, v, conns)}" for k, v in value) + "}"
+    if isinstance(value, bytes):
+        return value.hex()
     return str(value)
 
 
