@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,8 +127,16 @@ class Switch:
         self._id_seed = id_seed & 0xFFFF_FFFF
         self._next_call = 1
         self._calls: dict[ConnID, Call] = {}
-        self._calls_at: dict[str, list[Call]] = {dn: [] for dn in all_dns}
-        self._waiting: dict[str, deque[Call]] = {dn: deque() for dn in self._queues}
+        #: The calls each DN has a party in (dicts as ordered sets: O(1) to add and remove).
+        self._calls_at: dict[str, dict[ConnID, Call]] = {dn: {} for dn in all_dns}
+        #: Each queue's waiting calls, first to be served first.
+        self._waiting: dict[str, OrderedDict[ConnID, Call]] = {
+            dn: OrderedDict() for dn in self._queues
+        }
+        #: Each queue's free agents, as a heap of (ready_since, seq, AgentID); entries are
+        #: checked when popped, so an agent that got busy since is simply skipped.
+        self._free_agents: dict[str, list[tuple[float, int, str]]] = {dn: [] for dn in self._queues}
+        self._free_seq = 0
         self._agent_config: dict[str, AgentConfig] = {a.agent_id: a for a in config.agents}
         self._agents_by_dn: dict[str, Agent] = {}
         self._agents_by_id: dict[str, Agent] = {}
@@ -150,15 +158,17 @@ class Switch:
 
     def calls_at(self, dn: str) -> list[Call]:
         """The calls in which `dn` has a party that has not been released."""
-        return list(self._calls_at.get(dn, ()))
+        return list(self._calls_at.get(dn, {}).values())
 
     def waiting(self, queue: str) -> list[ConnID]:
         """The calls waiting in an ACD queue, first to be served first."""
-        return [c.conn_id for c in self._waiting.get(queue, ())]
+        return list(self._waiting.get(queue, ()))
 
     def dn_status(self, dn: str) -> AddressStatus:
         """The DN's state as EventRegistered and EventAddressInfo report it."""
-        states = {p.state for c in self._calls_at.get(dn, ()) for p in c.parties if p.dn == dn}
+        states = {
+            p.state for c in self._calls_at.get(dn, {}).values() for p in c.parties if p.dn == dn
+        }
         for state, status in _STATUS_BY_PRIORITY:
             if state in states:
                 return status
@@ -270,10 +280,10 @@ class Switch:
             events = [self._move(call, last, PartyInput.OtherReleased, other=released_by)]
             return events + self._after_release(last, call, now)
         if last.state is PartyState.Queued:
-            self._waiting[last.dn].remove(call)
+            del self._waiting[last.dn][call.conn_id]
         events = [self._move(call, last, PartyInput.Abandon, other=call.origin)]
         if last.state is PartyState.Released and last.dn in self._agents_by_dn:
-            events += self._distribute_for(last.dn, now)
+            events += self._agent_free(last.dn, now, idle_from_now=True)
         return events
 
     # ----------------------------------------------------------------------------------------
@@ -366,7 +376,7 @@ class Switch:
         if dn in self._queues:
             party = Party(dn, DNRole.Destination, queue=dn)
             self._add(call, party)
-            self._waiting[dn].append(call)
+            self._waiting[dn][call.conn_id] = call
             events = [self._move(call, party, PartyInput.Enqueue, other=caller)]
             return events + self._distribute(dn, now)
         if dn in self._routing_points:
@@ -388,23 +398,38 @@ class Switch:
         return [self._move(call, party, PartyInput.Alert, other=caller)]
 
     def _available_agent(self, queue: str) -> Agent | None:
-        """The longest-available agent of the queue: ready, on a free DN, not DND."""
-        best: Agent | None = None
-        for agent in self._agents_by_id.values():
+        """The longest-available agent of the queue (ready, on a free DN, not DND), taken off
+        the queue's free list; None when there is none."""
+        heap = self._free_agents[queue]
+        while heap:
+            ready_since, _seq, agent_id = heapq.heappop(heap)
+            agent = self._agents_by_id.get(agent_id)
             if (
-                agent.queue == queue
+                agent is not None
+                and agent.queue == queue
                 and agent.state is AgentState.Ready
+                and agent.ready_since == ready_since
                 and not self._active(agent.dn)
                 and agent.dn not in self._dnd
-                and agent.ready_since is not None
-                and (
-                    best is None
-                    or (agent.ready_since, agent.agent_id)
-                    < (best.ready_since or 0.0, best.agent_id)
-                )
             ):
-                best = agent
-        return best
+                return agent
+        return None
+
+    def _agent_free(self, dn: str, now: float, *, idle_from_now: bool) -> list[Event]:
+        """The agent on `dn` may be free to take a call: list it as free in its queue, then
+        serve the queue. `idle_from_now` restarts its idle time (a call just ended)."""
+        agent = self._agents_by_dn.get(dn)
+        if agent is None or agent.queue not in self._queues:
+            return []
+        if agent.state is not AgentState.Ready or self._active(dn) or dn in self._dnd:
+            return []
+        if idle_from_now or agent.ready_since is None:
+            agent.ready_since = now
+        self._free_seq += 1
+        heapq.heappush(
+            self._free_agents[agent.queue], (agent.ready_since, self._free_seq, agent.agent_id)
+        )
+        return self._distribute(agent.queue, now)
 
     def _distribute(self, queue: str, now: float) -> list[Event]:
         """Hand waiting calls to free agents, longest-available agent first."""
@@ -414,7 +439,7 @@ class Switch:
             agent = self._available_agent(queue)
             if agent is None:
                 break
-            call = waiting.popleft()
+            _conn_id, call = waiting.popitem(last=False)
             party = call.party_at(queue)
             assert party is not None and party.state is PartyState.Queued
             events.append(
@@ -438,13 +463,6 @@ class Switch:
                 agent.dn,
             )
         return events
-
-    def _distribute_for(self, dn: str, now: float) -> list[Event]:
-        """The agent on `dn` may have become free: serve its queue."""
-        agent = self._agents_by_dn.get(dn)
-        if agent is None or agent.queue not in self._queues:
-            return []
-        return self._distribute(agent.queue, now)
 
     def _ring_no_answer(self, timer: _Timer, now: float) -> list[Event]:
         conn_id, dn = timer.key
@@ -472,7 +490,8 @@ class Switch:
             agent.ready_since = None
         again = Party(queue, DNRole.Destination, queue=queue)
         self._add(call, again)
-        self._waiting[queue].appendleft(call)
+        self._waiting[queue][call.conn_id] = call
+        self._waiting[queue].move_to_end(call.conn_id, last=False)
         call.destination = again
         events.append(self._move(call, again, PartyInput.Enqueue, other=call.origin))
         return events + self._distribute(queue, now)
@@ -491,7 +510,7 @@ class Switch:
             agent.ready_since = None
             agent.timer = self._schedule(now + acw, "after-call-work", agent.dn)
             return [event]
-        return self._distribute(party.queue, now)
+        return self._agent_free(party.dn, now, idle_from_now=True)
 
     def _after_call_work_over(self, timer: _Timer, now: float) -> list[Event]:
         (dn,) = timer.key
@@ -647,10 +666,8 @@ class Switch:
         """The agent is ready: EventAgentReady; a call waiting in its queue may ring at once."""
         agent = self._agent(this_dn)
         event = self._agent_move(agent, AgentInput.Ready, work_mode, reasons)
-        if agent.ready_since is None:
-            agent.ready_since = now
         agent.timer = None
-        return [event, *self._distribute_for(this_dn, now)]
+        return [event, *self._agent_free(this_dn, now, idle_from_now=False)]
 
     def agent_not_ready(
         self,
@@ -674,7 +691,7 @@ class Switch:
             self._dnd.add(this_dn)
             return [EventDNDOn(this_dn=this_dn)]
         self._dnd.discard(this_dn)
-        return [EventDNDOff(this_dn=this_dn), *self._distribute_for(this_dn, now)]
+        return [EventDNDOff(this_dn=this_dn), *self._agent_free(this_dn, now, idle_from_now=False)]
 
     def _agent(self, dn: str) -> Agent:
         self._require_extension(dn)
@@ -718,7 +735,7 @@ class Switch:
         """Whether the DN has a party in a call other than a held one."""
         return any(
             p.dn == dn and p.state in ACTIVE_STATES
-            for c in self._calls_at.get(dn, ())
+            for c in self._calls_at.get(dn, {}).values()
             for p in c.parties
         )
 
@@ -736,7 +753,7 @@ class Switch:
         self._join(call, party)
 
     def _join(self, call: Call, party: Party) -> None:
-        self._calls_at[party.dn].append(call)
+        self._calls_at[party.dn][call.conn_id] = call
 
     def _end(self, call: Call) -> None:
         del self._calls[call.conn_id]
@@ -798,7 +815,7 @@ class Switch:
         new_state, event_class = PARTY_TRANSITIONS[(party.state, event)]
         party.state = new_state
         if new_state is PartyState.Released:
-            self._calls_at[party.dn].remove(call)
+            del self._calls_at[party.dn][call.conn_id]
             party.timer = None
         names = _fields(event_class)
         return event_class(
