@@ -23,6 +23,7 @@ from cti.config import Config, ConfigError, default_config, load_config
 from cti.core import ServerIdentity, TServerCore
 from cti.present import event_to_json, format_event
 from cti.server import TServer
+from hw.simnet import SimulatedNetwork
 from protocol.enums import RegisterMode
 from protocol.messages import (
     CallEvent,
@@ -105,10 +106,12 @@ async def run_server(
     """Build the switch and the T-Server from a configuration and serve until cancelled."""
     start = time.time()
     switch = Switch(config.switch, id_seed=int(start))
+    network = SimulatedNetwork(config.network)
     core = TServerCore(
         switch,
         ServerIdentity(name=config.server.name, version=f"ctiemu {__version__}", start_time=start),
         max_frame_size=config.server.max_frame_size,
+        drivers={g.name: network for g in config.switch.trunk_groups if g.driver == "simulated"},
     )
     server = TServer(core)
     async with trio.open_nursery() as nursery:

@@ -7,11 +7,12 @@ Errors are ConfigError naming the file and the key that is wrong.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hw.simnet import NetworkProfile
 from protocol import wire
 from switch.config import ConfigError, SwitchConfig
 
@@ -46,6 +47,7 @@ class ServerConfig:
 class Config:
     server: ServerConfig
     switch: SwitchConfig
+    network: NetworkProfile = field(default_factory=NetworkProfile)
     source: str = "<embedded default>"
 
 
@@ -54,15 +56,16 @@ def parse_config(text: str, source: str) -> Config:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    unknown = set(document) - {"server", "switch"}
+    unknown = set(document) - {"server", "switch", "network"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     try:
         server = ServerConfig.from_mapping(document.get("server", {}))
         switch = SwitchConfig.from_mapping(document.get("switch", {}))
+        network = NetworkProfile.from_mapping(document.get("network", {}))
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    return Config(server=server, switch=switch, source=source)
+    return Config(server=server, switch=switch, network=network, source=source)
 
 
 def load_config(path: str | Path) -> Config:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,7 @@ from protocol.messages import (
 )
 from protocol.values import ConnID, KVList
 from switch.pbx import Switch, SwitchError
+from switch.trunks import TrunkDriver
 
 log = logging.getLogger("ctiemu.core")
 
@@ -117,8 +118,11 @@ class TServerCore:
         identity: ServerIdentity,
         *,
         max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE,
+        drivers: Mapping[str, TrunkDriver] | None = None,
     ) -> None:
         self.switch = switch
+        #: The trunk driver of each trunk group.
+        self.drivers: dict[str, TrunkDriver] = dict(drivers or {})
         self.identity = identity
         self.max_frame_size = max_frame_size
         self.sessions: dict[int, Session] = {}
@@ -228,6 +232,7 @@ class TServerCore:
                     "send RequestRegisterClient before any other request",
                 )
             handler(session, msg, now)
+            self._dispatch_commands(now)
         except _Refusal as refusal:
             self._error(
                 session,
@@ -409,16 +414,39 @@ class TServerCore:
     # Time
 
     def next_deadline(self) -> float | None:
-        """When `advance` next has work (a switch timer falls due), or None."""
-        return self.switch.next_deadline()
+        """When `advance` next has work (a switch timer or a driver report), or None."""
+        deadlines = [self.switch.next_deadline()]
+        deadlines += [driver.next_deadline() for driver in self._unique_drivers()]
+        due = [d for d in deadlines if d is not None]
+        return min(due) if due else None
 
     def advance(self, now: float) -> set[Session]:
-        """Fire the switch's due timers; deliver their events. Returns the woken sessions."""
+        """Fire the switch's due timers and feed it the drivers' reports; deliver the events
+        they cause. Returns the woken sessions."""
         self._woken = set()
         events = self.switch.advance(now)
+        for driver in self._unique_drivers():
+            for report in driver.advance(now):
+                events += self.switch.on_trunk_report(report, now)
+        self._dispatch_commands(now)
         if events:
             self._publish(events, now, None, None)
         return self._woken
+
+    def _unique_drivers(self) -> list[TrunkDriver]:
+        unique: dict[int, TrunkDriver] = {}
+        for driver in self.drivers.values():
+            unique.setdefault(id(driver), driver)
+        return list(unique.values())
+
+    def _dispatch_commands(self, now: float) -> None:
+        """Hand the switch's trunk commands to the drivers of their trunk groups."""
+        for command in self.switch.take_commands():
+            driver = self.drivers.get(command.trunk_group)
+            if driver is None:
+                log.error("no driver for trunk group %r: %r dropped", command.trunk_group, command)
+                continue
+            driver.command(command, now)
 
     # ----------------------------------------------------------------------------------------
     # Output

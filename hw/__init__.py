@@ -1,5 +1,5 @@
-"""hw: drivers behind the switch's trunk and media interface (simulated network, serial, SIP).
+"""hw: drivers behind the switch's trunk interface (switch.trunks.TrunkDriver).
 
-Empty for now: the first call path is internal to the switch. Later issues add the driver
-interface (defined by switch/) and its implementations here.
+simnet: the simulated public network, the default driver. Serial (modems, CPD boards) and SIP
+drivers arrive with their own issues and implement the same interface.
 """

@@ -138,6 +138,9 @@ class Party:
     queue: str | None = None
     #: The timer that currently watches this party (ring-no-answer, routing timeout), if any.
     timer: int | None = None
+    #: A party in the outside world, reached through a trunk: it gets no events, has no DN of
+    #: this switch (`dn` holds its number) and is not in the DN index.
+    external: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -152,6 +155,11 @@ class Call:
     user_data: KVList | None = None
     #: The party the call was made to, joined or not (a busy destination never joins).
     destination: Party | None = None
+    #: The calling and the dialed number, when known (calls through trunks).
+    ani: str | None = None
+    dnis: str | None = None
+    #: The trunk group carrying the call's external party, if any.
+    trunk_group: str | None = None
 
     @property
     def origin(self) -> Party:

@@ -46,13 +46,29 @@ class RoutingPointConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TrunkGroupConfig:
+    """A trunk group: numbers starting with one of its prefixes go out on it, through its
+    driver, at most `channels` calls at a time (inbound and outbound together)."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    channels: int = 30
+    driver: str = "simulated"
+
+
+#: The trunk drivers ctiemu has.
+DRIVERS = ("simulated",)
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchConfig:
-    """The switch objects: extensions, ACD queues, routing points, and the agents."""
+    """The switch objects: extensions, ACD queues, routing points, trunk groups, agents."""
 
     extensions: tuple[str, ...]
     agents: tuple[AgentConfig, ...] = ()
     queues: tuple[QueueConfig, ...] = ()
     routing_points: tuple[RoutingPointConfig, ...] = ()
+    trunk_groups: tuple[TrunkGroupConfig, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -73,6 +89,20 @@ class SwitchConfig:
                     f"switch.routing_point {rp.dn}: default_destination "
                     f"{rp.default_destination!r} is not another configured DN"
                 )
+        names: set[str] = set()
+        for group in self.trunk_groups:
+            if not group.name or group.name in names:
+                raise ConfigError(f"switch.trunk_group: name {group.name!r} is empty or repeated")
+            names.add(group.name)
+            if not group.prefixes or any(not p for p in group.prefixes):
+                raise ConfigError(f"switch.trunk_group {group.name}: prefixes must be non-empty")
+            if group.channels < 1:
+                raise ConfigError(f"switch.trunk_group {group.name}: channels must be at least 1")
+            if group.driver not in DRIVERS:
+                raise ConfigError(
+                    f"switch.trunk_group {group.name}: driver {group.driver!r} is not one of "
+                    f"{', '.join(DRIVERS)}"
+                )
         ids: set[str] = set()
         for agent in self.agents:
             if not agent.agent_id or not agent.agent_id.isprintable():
@@ -85,7 +115,7 @@ class SwitchConfig:
     def from_mapping(cls, table: Mapping[str, Any]) -> SwitchConfig:
         """Read the `[switch]` table and its `[[switch.agent]]`, `[[switch.queue]]` and
         `[[switch.routing_point]]` arrays."""
-        unknown = set(table) - {"extensions", "agent", "queue", "routing_point"}
+        unknown = set(table) - {"extensions", "agent", "queue", "routing_point", "trunk_group"}
         if unknown:
             raise ConfigError(f"switch: unknown key(s) {', '.join(sorted(unknown))}")
         raw = table.get("extensions", [])
@@ -96,6 +126,7 @@ class SwitchConfig:
             agents=tuple(_agent(w, t) for w, t in _tables(table, "agent")),
             queues=tuple(_queue(w, t) for w, t in _tables(table, "queue")),
             routing_points=tuple(_routing_point(w, t) for w, t in _tables(table, "routing_point")),
+            trunk_groups=tuple(_trunk_group(w, t) for w, t in _tables(table, "trunk_group")),
         )
 
 
@@ -164,4 +195,20 @@ def _routing_point(where: str, table: Mapping[str, Any]) -> RoutingPointConfig:
         raise ConfigError(f"{where}.timeout_seconds: must be more than 0")
     return RoutingPointConfig(
         _string(where, table, "dn"), _string(where, table, "default_destination"), timeout
+    )
+
+
+def _trunk_group(where: str, table: Mapping[str, Any]) -> TrunkGroupConfig:
+    _check_keys(where, table, {"name", "prefixes", "channels", "driver"})
+    prefixes = table.get("prefixes")
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+        raise ConfigError(f"{where}.prefixes: must be a list of number prefixes")
+    channels = table.get("channels", 30)
+    if not isinstance(channels, int) or isinstance(channels, bool):
+        raise ConfigError(f"{where}.channels: must be an integer")
+    return TrunkGroupConfig(
+        _string(where, table, "name"),
+        tuple(prefixes),
+        channels,
+        _string(where, table, "driver", "simulated"),
     )

@@ -44,6 +44,7 @@ from protocol.messages import (
     EventAttachedDataChanged,
     EventDNDOff,
     EventDNDOn,
+    EventNetworkReached,
     Message,
 )
 from protocol.values import ConnID, KVList, KVValue
@@ -57,7 +58,31 @@ from switch.calls import (
     PartyState,
     SwitchError,
 )
-from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, SwitchConfig
+from switch.config import (
+    AgentConfig,
+    QueueConfig,
+    RoutingPointConfig,
+    SwitchConfig,
+    TrunkGroupConfig,
+)
+from switch.trunks import (
+    Alerting,
+    Answered,
+    AnswerInbound,
+    AnswerKind,
+    Busy,
+    Dial,
+    Failed,
+    FarEndReleased,
+    Inbound,
+    InboundAccepted,
+    InboundRejected,
+    NoAnswer,
+    ReleaseTrunk,
+    SitDetected,
+    TrunkCommand,
+    TrunkReport,
+)
 
 __all__ = [
     "PARTY_TRANSITIONS",
@@ -77,6 +102,14 @@ _STATUS_BY_PRIORITY = (
     (PartyState.Busy, AddressStatus.Dialing),
     (PartyState.Held, AddressStatus.Held),
 )
+
+#: The CallState of EventEstablished by what answered an outbound call.
+_ANSWER_STATES = {
+    AnswerKind.Person: CallState.Ok,
+    AnswerKind.AnsweringMachine: CallState.AnsweringMachineDetected,
+    AnswerKind.Fax: CallState.FaxDetected,
+    AnswerKind.Modem: CallState.Ok,
+}
 
 #: Route types RequestRouteCall supports: they all send the call to OtherDN (Default: to
 #: OtherDN when given, else to the routing point's default destination).
@@ -143,6 +176,9 @@ class Switch:
         self._dnd: set[str] = set()
         self._timers: list[_Timer] = []
         self._timer_seq = 0
+        self._trunk_groups: dict[str, TrunkGroupConfig] = {t.name: t for t in config.trunk_groups}
+        self._trunks_in_use: dict[str, int] = dict.fromkeys(self._trunk_groups, 0)
+        self._commands: list[TrunkCommand] = []
 
     # ----------------------------------------------------------------------------------------
     # Queries
@@ -180,6 +216,14 @@ class Switch:
 
     def dnd(self, dn: str) -> bool:
         return dn in self._dnd
+
+    def trunks_in_use(self, group: str) -> int:
+        return self._trunks_in_use.get(group, 0)
+
+    def take_commands(self) -> list[TrunkCommand]:
+        """The trunk commands queued since the last call, for the core to hand to drivers."""
+        commands, self._commands = self._commands, []
+        return commands
 
     def call(self, conn_id: ConnID) -> Call | None:
         return self._calls.get(conn_id)
@@ -221,34 +265,38 @@ class Switch:
     ) -> list[Event]:
         """This DN calls another DN: an extension, an ACD queue or a routing point."""
         self._require_extension(this_dn)
-        if not self.has_dn(other_dn):
+        group = None if self.has_dn(other_dn) else self._trunk_group_for(other_dn)
+        if group is None and not self.has_dn(other_dn):
             raise SwitchError(
                 ErrorCode.DNNotConfigured,
-                f"destination {other_dn!r} is not configured",
+                f"destination {other_dn!r} is neither a configured DN nor a number any trunk "
+                "group reaches",
                 this_dn=this_dn,
             )
         if self._active(this_dn):
             raise SwitchError(
                 ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
             )
+        if group is not None:
+            return self._outbound(this_dn, other_dn, group, user_data)
         call = self._new_call(CallType.Internal, user_data)
         caller = Party(this_dn, DNRole.Origination)
         call.destination = Party(other_dn, DNRole.Destination)
         call.parties.append(caller)
         self._join(call, caller)
-        events = [self._move(call, caller, PartyInput.Originate, other=call.destination)]
+        events = self._move(call, caller, PartyInput.Originate, other=call.destination)
         return events + self._offer(call, other_dn, now)
 
     def answer_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN answers the call ringing on it."""
         del now
         call, party = self._party(this_dn, conn_id)
-        events: list[Event] = [
-            self._move(call, party, PartyInput.Answer, other=self._peer(call, party))
-        ]
+        events = self._move(call, party, PartyInput.Answer, other=self._peer(call, party))
         for other in call.others(party):
             if other.state is PartyState.Dialing:
-                events.append(self._move(call, other, PartyInput.OtherAnswered, other=party))
+                events += self._move(call, other, PartyInput.OtherAnswered, other=party)
+                if other.external and call.trunk_group is not None:
+                    self._commands.append(AnswerInbound(call.trunk_group, call.conn_id))
         return events
 
     def release_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
@@ -257,9 +305,7 @@ class Switch:
         if party.state is PartyState.Ringing and party.queue in self._queues:
             return self._return_to_queue(call, party, now, CallState.Ok)
         self._check(party, PartyInput.Release)
-        events: list[Event] = [
-            self._move(call, party, PartyInput.Release, other=self._peer(call, party))
-        ]
+        events = self._move(call, party, PartyInput.Release, other=self._peer(call, party))
         remaining = call.others(party)
         if len(remaining) == 1:
             events += self._leave_alone(call, remaining[0], released_by=party, now=now)
@@ -269,19 +315,29 @@ class Switch:
         return events
 
     def _leave_alone(
-        self, call: Call, last: Party, *, released_by: Party, now: float
+        self,
+        call: Call,
+        last: Party,
+        *,
+        released_by: Party,
+        now: float,
+        call_state: CallState | None = None,
     ) -> list[Event]:
-        """The last other party of a call loses its peer."""
+        """The last other party of a call loses its peer: EventReleased, or EventAbandoned
+        where a queue, a routing point, an agent ringing with an ACD call or a DN ringing with
+        an external caller loses its caller."""
         abandon = last.state in (PartyState.Queued, PartyState.Routing) or (
-            last.state is PartyState.Ringing and last.queue is not None
+            last.state is PartyState.Ringing and (last.queue is not None or released_by.external)
         )
         events: list[Event]
         if not abandon:
-            events = [self._move(call, last, PartyInput.OtherReleased, other=released_by)]
+            events = self._move(
+                call, last, PartyInput.OtherReleased, other=released_by, call_state=call_state
+            )
             return events + self._after_release(last, call, now)
         if last.state is PartyState.Queued:
             del self._waiting[last.dn][call.conn_id]
-        events = [self._move(call, last, PartyInput.Abandon, other=call.origin)]
+        events = self._move(call, last, PartyInput.Abandon, other=call.origin)
         if last.state is PartyState.Released and last.dn in self._agents_by_dn:
             events += self._agent_free(last.dn, now, idle_from_now=True)
         return events
@@ -293,7 +349,7 @@ class Switch:
         """This DN puts the call on hold: EventHeld to it alone."""
         del now
         call, party = self._party(this_dn, conn_id)
-        return [self._move(call, party, PartyInput.Hold, other=self._peer(call, party))]
+        return self._move(call, party, PartyInput.Hold, other=self._peer(call, party))
 
     def retrieve_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN takes the held call back: EventRetrieved to it alone."""
@@ -305,7 +361,7 @@ class Switch:
                 f"{this_dn} has another active call: hold or release it first",
                 this_dn=this_dn,
             )
-        return [self._move(call, party, PartyInput.Retrieve, other=self._peer(call, party))]
+        return self._move(call, party, PartyInput.Retrieve, other=self._peer(call, party))
 
     # ----------------------------------------------------------------------------------------
     # Routing points
@@ -344,16 +400,14 @@ class Switch:
         return self._route(call, party, target, now)
 
     def _route(self, call: Call, party: Party, target: str, now: float) -> list[Event]:
-        events: list[Event] = [
-            self._move(
-                call,
-                party,
-                PartyInput.RouteUsed,
-                other=call.origin,
-                third_party_dn=target,
-                third_party_dn_role=DNRole.Destination,
-            )
-        ]
+        events = self._move(
+            call,
+            party,
+            PartyInput.RouteUsed,
+            other=call.origin,
+            third_party_dn=target,
+            third_party_dn_role=DNRole.Destination,
+        )
         call.destination = Party(target, DNRole.Destination)
         return events + self._offer(call, target, now, via=party.dn)
 
@@ -377,7 +431,7 @@ class Switch:
             party = Party(dn, DNRole.Destination, queue=dn)
             self._add(call, party)
             self._waiting[dn][call.conn_id] = call
-            events = [self._move(call, party, PartyInput.Enqueue, other=caller)]
+            events = self._move(call, party, PartyInput.Enqueue, other=caller)
             return events + self._distribute(dn, now)
         if dn in self._routing_points:
             party = Party(dn, DNRole.Destination, queue=dn)
@@ -385,17 +439,15 @@ class Switch:
             party.timer = self._schedule(
                 now + self._routing_points[dn].timeout_seconds, "route-timeout", call.conn_id, dn
             )
-            return [self._move(call, party, PartyInput.RouteRequest, other=caller)]
+            return self._move(call, party, PartyInput.RouteRequest, other=caller)
         if dn == caller.dn or self._active(dn) or dn in self._dnd:
             busy = Party(dn, DNRole.Destination)
-            return [
-                self._move(
-                    call, caller, PartyInput.DestinationBusy, other=busy, call_state=CallState.Busy
-                )
-            ]
+            return self._move(
+                call, caller, PartyInput.DestinationBusy, other=busy, call_state=CallState.Busy
+            )
         party = Party(dn, DNRole.Destination, queue=via)
         self._add(call, party)
-        return [self._move(call, party, PartyInput.Alert, other=caller)]
+        return self._move(call, party, PartyInput.Alert, other=caller)
 
     def _available_agent(self, queue: str) -> Agent | None:
         """The longest-available agent of the queue (ready, on a free DN, not DND), taken off
@@ -442,20 +494,18 @@ class Switch:
             _conn_id, call = waiting.popitem(last=False)
             party = call.party_at(queue)
             assert party is not None and party.state is PartyState.Queued
-            events.append(
-                self._move(
-                    call,
-                    party,
-                    PartyInput.Divert,
-                    other=call.origin,
-                    third_party_dn=agent.dn,
-                    third_party_dn_role=DNRole.Destination,
-                )
+            events += self._move(
+                call,
+                party,
+                PartyInput.Divert,
+                other=call.origin,
+                third_party_dn=agent.dn,
+                third_party_dn_role=DNRole.Destination,
             )
             ringing = Party(agent.dn, DNRole.Destination, queue=queue)
             self._add(call, ringing)
             call.destination = ringing
-            events.append(self._move(call, ringing, PartyInput.Alert, other=call.origin))
+            events += self._move(call, ringing, PartyInput.Alert, other=call.origin)
             ringing.timer = self._schedule(
                 now + self._queues[queue].ring_no_answer_seconds,
                 "ring-no-answer",
@@ -481,9 +531,7 @@ class Switch:
         queue = party.queue
         assert queue is not None
         input_ = PartyInput.RingNoAnswer if call_state is not CallState.Ok else PartyInput.Release
-        events: list[Event] = [
-            self._move(call, party, input_, other=call.origin, call_state=call_state)
-        ]
+        events = self._move(call, party, input_, other=call.origin, call_state=call_state)
         agent = self._agents_by_dn.get(party.dn)
         if agent is not None and agent.state is AgentState.Ready:
             events.append(self._agent_move(agent, AgentInput.NotReady, None, None))
@@ -493,7 +541,7 @@ class Switch:
         self._waiting[queue][call.conn_id] = call
         self._waiting[queue].move_to_end(call.conn_id, last=False)
         call.destination = again
-        events.append(self._move(call, again, PartyInput.Enqueue, other=call.origin))
+        events += self._move(call, again, PartyInput.Enqueue, other=call.origin)
         return events + self._distribute(queue, now)
 
     def _after_release(self, party: Party, call: Call, now: float) -> list[Event]:
@@ -520,6 +568,132 @@ class Switch:
         if agent.work_mode is not AgentWorkMode.AfterCallWork:
             return []
         return self.agent_ready(dn, now=now, work_mode=AgentWorkMode.ManualIn)
+
+    # ----------------------------------------------------------------------------------------
+    # Trunks: outbound and inbound calls through trunk drivers
+
+    def _trunk_group_for(self, number: str) -> TrunkGroupConfig | None:
+        """The trunk group whose longest prefix starts the number."""
+        best: TrunkGroupConfig | None = None
+        best_len = 0
+        for group in self._trunk_groups.values():
+            for prefix in group.prefixes:
+                if number.startswith(prefix) and len(prefix) > best_len:
+                    best, best_len = group, len(prefix)
+        return best
+
+    def _outbound(
+        self, this_dn: str, number: str, group: TrunkGroupConfig, user_data: KVList | None
+    ) -> list[Event]:
+        call = self._new_call(CallType.Outbound, user_data)
+        call.dnis = number
+        caller = Party(this_dn, DNRole.Origination)
+        far = Party(number, DNRole.Destination, external=True)
+        call.destination = far
+        self._add(call, caller)
+        events = self._move(call, caller, PartyInput.Originate, other=far)
+        if self._trunks_in_use[group.name] >= group.channels:
+            return events + self._move(
+                call,
+                caller,
+                PartyInput.DestinationBusy,
+                other=far,
+                call_state=CallState.AllTrunksBusy,
+            )
+        self._trunks_in_use[group.name] += 1
+        call.trunk_group = group.name
+        self._add(call, far)
+        self._move(call, far, PartyInput.Alert, other=caller)
+        self._commands.append(Dial(group.name, call.conn_id, number, ani=this_dn))
+        return events
+
+    def on_trunk_report(self, report: TrunkReport, now: float) -> list[Event]:
+        """What a trunk driver saw happen; returns the events it causes. Reports about calls
+        that have ended since are ignored."""
+        if isinstance(report, Inbound):
+            return self._inbound(report, now)
+        call = self._calls.get(report.conn_id)
+        if call is None or call.trunk_group is None:
+            return []
+        far = next(
+            (p for p in call.parties if p.external and p.state is not PartyState.Released), None
+        )
+        if far is None:
+            return []
+        near = call.origin if not call.origin.external else self._peer(call, far)
+        if isinstance(report, Alerting):
+            if (
+                near is None
+                or near.state is not PartyState.Dialing
+                or far.state is not PartyState.Ringing
+            ):
+                return []
+            return [self._event(EventNetworkReached, call, near, other=far)]
+        if isinstance(report, Answered):
+            if far.state is not PartyState.Ringing or near is None:
+                return []
+            self._move(call, far, PartyInput.Answer, other=near)
+            return self._move(
+                call,
+                near,
+                PartyInput.OtherAnswered,
+                other=far,
+                call_state=_ANSWER_STATES[report.kind],
+            )
+        # the network side is gone: Busy, NoAnswer, SIT, Failed, FarEndReleased
+        self._free_trunk(call)
+        if isinstance(report, Busy) and near is not None and near.state is PartyState.Dialing:
+            self._move(call, far, PartyInput.Release, other=near)
+            return self._move(
+                call, near, PartyInput.DestinationBusy, other=far, call_state=CallState.Busy
+            )
+        call_state = {
+            NoAnswer: CallState.NoAnswer,
+            Failed: CallState.GeneralError,
+            FarEndReleased: CallState.Ok,
+            Busy: CallState.Busy,
+        }.get(type(report))
+        if isinstance(report, SitDetected):
+            call_state = report.kind.call_state
+        self._check(far, PartyInput.Release)
+        self._move(call, far, PartyInput.Release, other=near)
+        events: list[Event] = []
+        remaining = call.others(far)
+        if len(remaining) == 1:
+            events += self._leave_alone(
+                call, remaining[0], released_by=far, now=now, call_state=call_state
+            )
+        if not call.others(far):
+            self._end(call)
+        return events
+
+    def _inbound(self, report: Inbound, now: float) -> list[Event]:
+        group = self._trunk_groups.get(report.trunk_group)
+        reason = None
+        if group is None:
+            reason = f"no trunk group {report.trunk_group!r}"
+        elif report.dnis not in self._calls_at:
+            reason = f"DNIS {report.dnis!r} is not a configured DN"
+        elif self._trunks_in_use[group.name] >= group.channels:
+            reason = "all trunks busy"
+        if reason is not None or group is None:
+            self._commands.append(InboundRejected(report.trunk_group, report.ref, reason or ""))
+            return []
+        call = self._new_call(CallType.Inbound, report.user_data)
+        call.ani, call.dnis, call.trunk_group = report.ani, report.dnis, group.name
+        self._trunks_in_use[group.name] += 1
+        self._commands.append(InboundAccepted(group.name, report.ref, call.conn_id))
+        caller = Party(report.ani, DNRole.Origination, external=True)
+        call.destination = Party(report.dnis, DNRole.Destination)
+        self._add(call, caller)
+        self._move(call, caller, PartyInput.Originate, other=call.destination)
+        events = self._offer(call, report.dnis, now)
+        if caller.state is PartyState.Busy:  # the caller hears busy: the call is over
+            self._commands.append(ReleaseTrunk(group.name, call.conn_id, CallState.Busy))
+            self._free_trunk(call)
+            self._move(call, caller, PartyInput.Release, other=call.destination)
+            self._end(call)
+        return events
 
     # ----------------------------------------------------------------------------------------
     # UserData: every party of the call gets EventAttachedDataChanged with all of it
@@ -753,10 +927,20 @@ class Switch:
         self._join(call, party)
 
     def _join(self, call: Call, party: Party) -> None:
-        self._calls_at[party.dn][call.conn_id] = call
+        if not party.external:
+            self._calls_at[party.dn][call.conn_id] = call
 
     def _end(self, call: Call) -> None:
+        """The call is over: free its trunk, telling the network if it is still there."""
+        if call.trunk_group is not None:
+            self._commands.append(ReleaseTrunk(call.trunk_group, call.conn_id))
+            self._free_trunk(call)
         del self._calls[call.conn_id]
+
+    def _free_trunk(self, call: Call) -> None:
+        if call.trunk_group is not None:
+            self._trunks_in_use[call.trunk_group] -= 1
+            call.trunk_group = None
 
     def _require_dn(self, dn: str) -> None:
         if not self.has_dn(dn):
@@ -810,13 +994,43 @@ class Switch:
         call_state: CallState | None = None,
         third_party_dn: str | None = None,
         third_party_dn_role: DNRole | None = None,
-    ) -> CallEvent:
+    ) -> list[Event]:
+        """Move a party by the table; the event it reports (none for an external party, which
+        T-Server does not monitor)."""
         self._check(party, event)
         new_state, event_class = PARTY_TRANSITIONS[(party.state, event)]
         party.state = new_state
         if new_state is PartyState.Released:
-            del self._calls_at[party.dn][call.conn_id]
             party.timer = None
+            if party.external:
+                return []
+            del self._calls_at[party.dn][call.conn_id]
+        elif party.external:
+            return []
+        return [
+            self._event(
+                event_class,
+                call,
+                party,
+                other=other,
+                call_state=call_state,
+                third_party_dn=third_party_dn,
+                third_party_dn_role=third_party_dn_role,
+            )
+        ]
+
+    def _event(
+        self,
+        event_class: type[CallEvent],
+        call: Call,
+        party: Party,
+        *,
+        other: Party | None,
+        call_state: CallState | None = None,
+        third_party_dn: str | None = None,
+        third_party_dn_role: DNRole | None = None,
+    ) -> CallEvent:
+        """The event about `party` in `call`, with the attributes its class carries."""
         names = _fields(event_class)
         return event_class(
             **_only(
@@ -835,6 +1049,8 @@ class Switch:
                 call_state=call_state or (CallState.Ok if "call_state" in names else None),
                 call_uuid=call.call_uuid,
                 user_data=call.user_data,
+                ani=call.ani,
+                dnis=call.dnis,
             )
         )
 
