@@ -127,7 +127,7 @@ def test_outbound_busy(switch: Switch) -> None:
 @pytest.mark.parametrize(
     ("report", "state"),
     [
-        (lambda c: NoAnswer(c), CallState.NoAnswer),
+        (NoAnswer, CallState.NoAnswer),
         (lambda c: SitDetected(c, SitKind.Vacant), CallState.SitVacant),
         (lambda c: SitDetected(c, SitKind.Intercept), CallState.SitOperIntercept),
         (lambda c: SitDetected(c, SitKind.NoCircuit), CallState.SitNoCircuit),
