@@ -751,7 +751,7 @@ class Switch:
     ) -> list[Event]:
         call.user_data = KVList(pairs)
         parties = sorted(
-            (p for p in call.parties if p.state is not PartyState.Released),
+            (p for p in call.parties if p.state is not PartyState.Released and not p.external),
             key=lambda p: p.dn != changed_by,  # the DN that changed it first
         )
         return [

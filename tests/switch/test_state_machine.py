@@ -22,8 +22,20 @@ from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
-from switch.config import AgentConfig, QueueConfig, RoutingPointConfig
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, TrunkGroupConfig
 from switch.pbx import PartyState
+from switch.trunks import (
+    Alerting,
+    Answered,
+    AnswerKind,
+    Busy,
+    Failed,
+    FarEndReleased,
+    Inbound,
+    NoAnswer,
+    SitDetected,
+    SitKind,
+)
 
 EXTENSIONS = ["1001", "1002", "1003", "1004"]
 QUEUE, ROUTING_POINT = "7001", "5001"
@@ -61,6 +73,7 @@ class SwitchMachine(RuleBasedStateMachine):
             agents=(AgentConfig("agent1"), AgentConfig("agent2", "pw")),
             queues=(QueueConfig(QUEUE, ring_no_answer_seconds=5, after_call_work_seconds=3),),
             routing_points=(RoutingPointConfig(ROUTING_POINT, QUEUE, timeout_seconds=4),),
+            trunk_groups=(TrunkGroupConfig("pstn", ("9",), channels=2),),
         )
         self.switch = Switch(config, id_seed=5)
         self.now = 0.0
@@ -87,6 +100,9 @@ class SwitchMachine(RuleBasedStateMachine):
             if isinstance(event, CallEvent | EventAttachedDataChanged) and conn_id is not None:
                 members = members_before.get(conn_id, set()) | members_after.get(conn_id, set())
                 assert event.this_dn in members, f"{event!r} went to a DN not in the call"
+        for event in events:
+            dn = getattr(event, "this_dn", None)
+            assert dn is None or dn in DNS, f"{event!r} addressed to {dn}, not a DN of ours"
         for conn_id in set(self.conn_ids()) - live_before:
             assert conn_id not in self.seen_conn_ids, f"ConnID {conn_id} handed out twice"
             self.seen_conn_ids.add(conn_id)
@@ -141,6 +157,47 @@ class SwitchMachine(RuleBasedStateMachine):
     @rule(dn=ANY_DN, destination=st.sampled_from([None, *DNS, "9999"]), data=st.data())
     def route(self, dn: str, destination: str | None, data: st.DataObject) -> None:
         self.apply(self.switch.route_call, dn, self.pick(data), destination)
+
+    @rule(dn=ANY_DN, number=st.sampled_from(["91", "92", "93", "8"]))
+    def dial_out(self, dn: str, number: str) -> None:
+        self.apply(self.switch.make_call, dn, number)
+
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(
+            ["alerting", "answered", "machine", "busy", "no answer", "sit", "failed", "hang up"]
+        ),
+    )
+    def network_reports(self, data: st.DataObject, kind: str) -> None:
+        conn = self.pick(data)
+        report = {
+            "alerting": Alerting(conn),
+            "answered": Answered(conn),
+            "machine": Answered(conn, AnswerKind.AnsweringMachine),
+            "busy": Busy(conn),
+            "no answer": NoAnswer(conn),
+            "sit": SitDetected(conn, SitKind.Vacant),
+            "failed": Failed(conn),
+            "hang up": FarEndReleased(conn),
+        }[kind]
+        self.apply(self.report, report)
+
+    @rule(dnis=ANY_DN, ani=st.sampled_from(["555", "556"]))
+    def inbound(self, dnis: str, ani: str) -> None:
+        self.apply(self.report, Inbound("pstn", "ref", ani, dnis))
+
+    def report(self, report: Any, *, now: float) -> list[Event]:
+        """A driver report: never refused, whatever state the call is in."""
+        try:
+            return self.switch.on_trunk_report(report, now)
+        except SwitchError as err:  # pragma: no cover - a failure of this test
+            raise AssertionError(f"trunk report {report!r} was refused: {err}") from err
+
+    @invariant()
+    def trunk_channels_are_counted(self) -> None:
+        carried = sum(1 for c in self.switch.calls if c.trunk_group == "pstn")
+        assert self.switch.trunks_in_use("pstn") == carried <= 2
+        self.switch.take_commands()
 
     @rule(seconds=st.sampled_from([0.5, 3.0, 6.0]))
     def time_passes(self, seconds: float) -> None:
