@@ -17,8 +17,15 @@ from typing import Any
 
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
-from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, SwitchConfig
+from switch.config import (
+    AgentConfig,
+    QueueConfig,
+    RoutingPointConfig,
+    SwitchConfig,
+    TrunkGroupConfig,
+)
 from switch.pbx import Switch
+from switch.trunks import Alerting, Answered, Busy, FarEndReleased, Inbound, TrunkReport
 
 BEGIN = "<!-- BEGIN GENERATED (python -m switch.callmodels docs/call-models.md) -->"
 END = "<!-- END GENERATED -->"
@@ -33,7 +40,10 @@ CONFIG = SwitchConfig(
     agents=(AgentConfig("agent1"),),
     queues=(QueueConfig(Q, ring_no_answer_seconds=15, after_call_work_seconds=10),),
     routing_points=(RoutingPointConfig(R, default_destination=Q, timeout_seconds=10),),
+    trunk_groups=(TrunkGroupConfig("pstn", ("9", "+")),),
 )
+#: An outside number, and an outside caller.
+NUMBER, CALLER = "95550100", "+15550199"
 
 Step = tuple[str, Callable[[Switch, dict[str, Any]], list[Event]]]
 
@@ -71,6 +81,24 @@ def _call(
     def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
         result: list[Event] = getattr(switch, operation)(*args, **kwargs)
         return result
+
+    return run
+
+
+def _network(
+    report: Callable[[ConnID], TrunkReport], at: float
+) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        return switch.on_trunk_report(report(ctx["conn"]), now=at)
+
+    return run
+
+
+def _inbound(dnis: str, at: float) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        events = switch.on_trunk_report(Inbound("pstn", "r1", CALLER, dnis), now=at)
+        ctx["conn"] = events[0].conn_id  # type: ignore[attr-defined]
+        return events
 
     return run
 
@@ -180,6 +208,44 @@ MODELS: list[CallModel] = [
         ],
     ),
     CallModel(
+        "Outbound call through a trunk, answered",
+        "no reference table reached (GenEM BasicCallModels, outbound phase): ctiemu reports "
+        "EventNetworkReached when the far end alerts, as the event's description says",
+        [
+            (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
+            ("network: far end alerting", _network(Alerting, 1)),
+            ("network: a person answers", _network(Answered, 5)),
+            ("network: far end hangs up", _network(FarEndReleased, 60)),
+        ],
+    ),
+    CallModel(
+        "Outbound call to a busy number",
+        f"{GENEM}SpecialCases (Outbound call to a busy destination; event names only)",
+        [
+            (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
+            ("network: busy", _network(Busy, 1)),
+            (f"ReleaseCall {A}", _on_call("release_call", A, 2)),
+        ],
+    ),
+    CallModel(
+        "Inbound call through a trunk and an ACD queue",
+        f"{GENEM}WorkingWithQueues (external caller: no events for it)",
+        [
+            *_agent_ready(B, 0),
+            (f"network: {CALLER} calls {Q}", _inbound(Q, 1)),
+            (f"AnswerCall {B}", _on_call("answer_call", B, 3)),
+            ("network: the caller hangs up", _network(FarEndReleased, 90)),
+        ],
+    ),
+    CallModel(
+        "Inbound caller abandons while the DN rings",
+        f"{VM}BasicCallModels (abnormal flow ***: the ringing party gets EventAbandoned)",
+        [
+            (f"network: {CALLER} calls {C}", _inbound(C, 0)),
+            ("network: the caller hangs up", _network(FarEndReleased, 8)),
+        ],
+    ),
+    CallModel(
         "Through a routing point: routed by a router",
         f"{GENEM}CallRoutingEvents (EventRouteRequest, EventRouteUsed)",
         [
@@ -201,6 +267,7 @@ MODELS: list[CallModel] = [
 
 _SHOWN = (
     "conn_id",
+    "call_type",
     "this_dn_role",
     "other_dn",
     "other_dn_role",
@@ -210,6 +277,8 @@ _SHOWN = (
     "call_state",
     "agent_id",
     "agent_work_mode",
+    "ani",
+    "dnis",
     "user_data",
 )
 
