@@ -2,10 +2,10 @@
 10,000 concurrent calls, to show that the cost of one event does not grow with the number of
 calls and DNs. Prints one JSON line.
 
-Lifecycle (what the switch supports today): caller -> ACD queue -> distributed to the
-longest-available agent -> agent answers -> agent holds and retrieves -> UserData attached ->
-caller releases. The issue's lifecycle also has an inbound trunk call and a consultation
-transfer; those are not implemented yet, so they are not measured.
+Lifecycle: an inbound call from the trunk (the driver's report fed in) -> ACD queue ->
+distributed to the longest-available agent -> agent answers -> agent holds and retrieves ->
+UserData attached -> the caller hangs up (the driver's report). The issue's lifecycle also has a
+consultation transfer, which the switch does not do yet, so it is not measured.
 
     python benchmarks/switch.py [--lifecycles 20000]
 """
@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig
-from switch.config import AgentConfig, QueueConfig
+from switch.config import AgentConfig, QueueConfig, TrunkGroupConfig
+from switch.trunks import FarEndReleased, Inbound
 
 QUEUE = "7001"
 DATA = KVList([("CustomerID", "C-1"), ("Segment", "Gold")])
@@ -38,15 +39,17 @@ def build(concurrent: int) -> tuple[Switch, list[str], list[str]]:
         extensions=(*callers, *agents),
         agents=tuple(AgentConfig(f"a{i}") for i in range(n)),
         queues=(QueueConfig(QUEUE, ring_no_answer_seconds=30),),
+        trunk_groups=(TrunkGroupConfig("pstn", ("+",), channels=n),),
     )
     switch = Switch(config, id_seed=1)
     for i, dn in enumerate(agents):
         switch.agent_login(dn, f"a{i}", now=0, queue=QUEUE)
         switch.agent_ready(dn, now=float(i))
     for i in range(concurrent):  # the background load: connected calls that stay up
-        conn = switch.make_call(callers[i], QUEUE, now=1e6)[0].conn_id  # type: ignore[attr-defined]
-        agent_dn = switch.call(conn).parties[-1].dn  # type: ignore[union-attr]
-        switch.answer_call(agent_dn, conn, now=1e6)
+        events = switch.on_trunk_report(Inbound("pstn", f"bg{i}", f"+{i}", QUEUE), now=1e6)
+        ringing = events[-1]
+        switch.answer_call(ringing.this_dn, ringing.conn_id, now=1e6)  # type: ignore[attr-defined]
+    switch.take_commands()
     return switch, callers[concurrent:], agents
 
 
@@ -57,21 +60,23 @@ def lifecycles(switch: Switch, caller: str, count: int) -> tuple[float, int]:
     start = time.perf_counter()
     for _ in range(count):
         now += 1.0
-        made = switch.make_call(caller, QUEUE, now=now)
-        conn: ConnID = made[0].conn_id  # type: ignore[attr-defined]
-        agent = made[-1].this_dn  # type: ignore[attr-defined]
-        events += len(made)
+        arrived = switch.on_trunk_report(Inbound("pstn", "r", caller, QUEUE), now=now)
+        conn: ConnID = arrived[0].conn_id  # type: ignore[attr-defined]
+        agent = arrived[-1].this_dn  # type: ignore[attr-defined]
+        events += len(arrived)
         events += len(switch.answer_call(agent, conn, now=now))
         events += len(switch.hold_call(agent, conn, now=now))
         events += len(switch.retrieve_call(agent, conn, now=now))
         events += len(switch.attach_user_data(agent, conn, DATA, now=now))
-        events += len(switch.release_call(caller, conn, now=now))
+        events += len(switch.on_trunk_report(FarEndReleased(conn), now=now))
         events += len(switch.advance(now))
+        switch.take_commands()
     return time.perf_counter() - start, events
 
 
 def measure(concurrent: int, count: int, rounds: int) -> dict[str, float]:
     switch, (caller,), _agents = build(concurrent)
+    caller = "+" + caller
     per_event = []
     rates = []
     for _ in range(rounds):
@@ -98,7 +103,8 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "switch",
-                "lifecycle": "caller->queue->agent answers->hold->retrieve->attach->release",
+                "lifecycle": "inbound trunk->queue->agent answers->hold->retrieve->attach->"
+                "caller hangs up",
                 "at_10_calls": {k: round(v, 2) for k, v in small.items()},
                 "at_10000_calls": {k: round(v, 2) for k, v in large.items()},
                 "per_event_cost_ratio_10000_vs_10": round(ratio, 3),
