@@ -40,12 +40,20 @@ from protocol.messages import (
     RequestAgentLogout,
     RequestAgentNotReady,
     RequestAgentReady,
+    RequestAlternateCall,
     RequestAnswerCall,
     RequestAttachUserData,
+    RequestCompleteConference,
+    RequestCompleteTransfer,
+    RequestDeleteFromConference,
     RequestDeletePair,
     RequestDeleteUserData,
     RequestHoldCall,
+    RequestInitiateConference,
+    RequestInitiateTransfer,
     RequestMakeCall,
+    RequestMuteTransfer,
+    RequestReconnectCall,
     RequestRegisterAddress,
     RequestRegisterClient,
     RequestReleaseCall,
@@ -53,6 +61,7 @@ from protocol.messages import (
     RequestRouteCall,
     RequestSetDNDOff,
     RequestSetDNDOn,
+    RequestSingleStepTransfer,
     RequestUpdateUserData,
 )
 from protocol.values import ConnID, KVList
@@ -149,6 +158,15 @@ class TServerCore:
             RequestSetDNDOn: self._on_set_dnd_on,
             RequestSetDNDOff: self._on_set_dnd_off,
             RequestRouteCall: self._on_route_call,
+            RequestInitiateTransfer: self._on_initiate_consultation,
+            RequestInitiateConference: self._on_initiate_consultation,
+            RequestCompleteTransfer: self._on_complete_transfer,
+            RequestCompleteConference: self._on_complete_conference,
+            RequestDeleteFromConference: self._on_delete_from_conference,
+            RequestSingleStepTransfer: self._on_single_step_transfer,
+            RequestMuteTransfer: self._on_mute_transfer,
+            RequestAlternateCall: self._on_alternate_call,
+            RequestReconnectCall: self._on_reconnect_call,
         }
         self._woken: set[Session] = set()
 
@@ -408,6 +426,67 @@ class TServerCore:
         events = self.switch.route_call(
             req.this_dn, req.conn_id, req.other_dn, now=now, route_type=req.route_type
         )
+        self._publish(events, now, session, req)
+
+    def _on_initiate_consultation(
+        self,
+        session: Session,
+        req: RequestInitiateTransfer | RequestInitiateConference,
+        now: float,
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.initiate_consultation(
+            req.this_dn, req.conn_id, req.other_dn, now=now, user_data=req.user_data
+        )
+        self._publish(events, now, session, req)
+
+    def _on_complete_transfer(
+        self, session: Session, req: RequestCompleteTransfer, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.complete_transfer(
+            req.this_dn, req.conn_id, req.transfer_conn_id, now=now
+        )
+        self._publish(events, now, session, req)
+
+    def _on_complete_conference(
+        self, session: Session, req: RequestCompleteConference, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.complete_conference(
+            req.this_dn, req.conn_id, req.transfer_conn_id, now=now
+        )
+        self._publish(events, now, session, req)
+
+    def _on_delete_from_conference(
+        self, session: Session, req: RequestDeleteFromConference, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.delete_from_conference(req.this_dn, req.conn_id, req.other_dn, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_single_step_transfer(
+        self, session: Session, req: RequestSingleStepTransfer, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.single_step_transfer(req.this_dn, req.conn_id, req.other_dn, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_mute_transfer(self, session: Session, req: RequestMuteTransfer, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.mute_transfer(
+            req.this_dn, req.conn_id, req.other_dn, now=now, user_data=req.user_data
+        )
+        self._publish(events, now, session, req)
+
+    def _on_alternate_call(self, session: Session, req: RequestAlternateCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.alternate_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_reconnect_call(self, session: Session, req: RequestReconnectCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.reconnect_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
         self._publish(events, now, session, req)
 
     # ----------------------------------------------------------------------------------------

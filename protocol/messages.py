@@ -753,7 +753,7 @@ class RequestRetrieveCall(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestInitiateConference)
+@message(MessageType.RequestInitiateConference, answer=MessageType.EventHeld)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestInitiateConference(Request):
     """Hold ConnID and dial OtherDN for a conference."""
@@ -767,7 +767,7 @@ class RequestInitiateConference(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestCompleteConference)
+@message(MessageType.RequestCompleteConference, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestCompleteConference(Request):
     """Join the held call ConnID and the consultation TransferConnID."""
@@ -779,7 +779,7 @@ class RequestCompleteConference(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestDeleteFromConference)
+@message(MessageType.RequestDeleteFromConference, answer=MessageType.EventPartyDeleted)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestDeleteFromConference(Request):
     """Remove OtherDN from the conference ConnID."""
@@ -791,7 +791,7 @@ class RequestDeleteFromConference(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestInitiateTransfer)
+@message(MessageType.RequestInitiateTransfer, answer=MessageType.EventHeld)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestInitiateTransfer(Request):
     """Hold ConnID and dial OtherDN for a transfer."""
@@ -805,7 +805,7 @@ class RequestInitiateTransfer(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestMuteTransfer)
+@message(MessageType.RequestMuteTransfer, answer=MessageType.EventHeld)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestMuteTransfer(Request):
     """Transfer ConnID to OtherDN without waiting for an answer."""
@@ -819,7 +819,7 @@ class RequestMuteTransfer(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestSingleStepTransfer)
+@message(MessageType.RequestSingleStepTransfer, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestSingleStepTransfer(Request):
     """Transfer ConnID to OtherDN in one step."""
@@ -833,7 +833,7 @@ class RequestSingleStepTransfer(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestCompleteTransfer)
+@message(MessageType.RequestCompleteTransfer, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestCompleteTransfer(Request):
     """Complete the transfer of the held call ConnID to the consultation TransferConnID."""
@@ -858,7 +858,7 @@ class RequestMergeCalls(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestAlternateCall)
+@message(MessageType.RequestAlternateCall, answer=MessageType.EventHeld)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestAlternateCall(Request):
     """Hold the active call ConnID and retrieve the held call PreviousConnID."""
@@ -870,7 +870,7 @@ class RequestAlternateCall(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestReconnectCall)
+@message(MessageType.RequestReconnectCall, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestReconnectCall(Request):
     """Release the call ConnID and retrieve the held call PreviousConnID."""

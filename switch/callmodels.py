@@ -66,10 +66,12 @@ def _make(frm: str, to: str, at: float) -> Callable[[Switch, dict[str, Any]], li
 
 
 def _on_call(
-    operation: str, dn: str, at: float, *args: Any
+    operation: str, dn: str, at: float, *args: Any, key: str = "conn"
 ) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    """Run an operation on the model's call (`key` "conn") or its consultation ("consult")."""
+
     def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
-        result: list[Event] = getattr(switch, operation)(dn, ctx["conn"], *args, now=at)
+        result: list[Event] = getattr(switch, operation)(dn, ctx[key], *args, now=at)
         return result
 
     return run
@@ -101,6 +103,44 @@ def _inbound(dnis: str, at: float) -> Callable[[Switch, dict[str, Any]], list[Ev
         return events
 
     return run
+
+
+def _consult(dn: str, other: str, at: float) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        events = switch.initiate_consultation(dn, ctx["conn"], other, now=at)
+        ctx["consult"] = events[1].conn_id  # type: ignore[attr-defined]
+        return events
+
+    return run
+
+
+def _on_consult(
+    operation: str, dn: str, at: float, *, held_first: bool = True
+) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    """Run a two-call operation: (held call, consultation) or (consultation, held call)."""
+
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        first, second = (ctx["conn"], ctx["consult"])
+        if not held_first:
+            first, second = second, first
+        result: list[Event] = getattr(switch, operation)(dn, first, second, now=at)
+        return result
+
+    return run
+
+
+def _established(a: str, b: str) -> list[Step]:
+    return [
+        (f"MakeCall {a} -> {b}", _make(a, b, 0)),
+        (f"AnswerCall {b}", _on_call("answer_call", b, 1)),
+    ]
+
+
+#: Where a model's table was not reachable, the doc says so and describes ctiemu's reading.
+UNREACHED = (
+    "no reference table reached (GenEM HoldingTransferringandConferencing, past the stored "
+    "copy): ctiemu's reading of the T-Library request and the event descriptions"
+)
 
 
 def _agent_ready(dn: str, at: float) -> list[Step]:
@@ -154,6 +194,84 @@ MODELS: list[CallModel] = [
             (f"HoldCall {B}", _on_call("hold_call", B, 2)),
             (f"RetrieveCall {B}", _on_call("retrieve_call", B, 3)),
             (f"ReleaseCall {B}", _on_call("release_call", B, 4)),
+        ],
+    ),
+    CallModel(
+        "Two-step transfer, completed after the consulted party answers",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"InitiateTransfer {B} -> {C}", _consult(B, C, 2)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3, key="consult")),
+            (f"CompleteTransfer {B}", _on_consult("complete_transfer", B, 4)),
+        ],
+        note="The consultation (ConnID 2, CallType Consult, PreviousConnID 1) carries a copy "
+        "of the call's UserData; completing keeps ConnID 1 for the merged call.",
+    ),
+    CallModel(
+        "Two-step transfer, completed before the consulted party answers (blind)",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"InitiateTransfer {B} -> {C}", _consult(B, C, 2)),
+            (f"CompleteTransfer {B}", _on_consult("complete_transfer", B, 3)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 4)),
+        ],
+    ),
+    CallModel(
+        "Single-step transfer",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"SingleStepTransfer {B} -> {C}", _on_call("single_step_transfer", B, 2, C)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3)),
+        ],
+    ),
+    CallModel(
+        "Mute transfer",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"MuteTransfer {B} -> {C}", _on_call("mute_transfer", B, 2, C)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3)),
+        ],
+    ),
+    CallModel(
+        "Consultation, alternate and reconnect",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"InitiateTransfer {B} -> {C}", _consult(B, C, 2)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3, key="consult")),
+            (
+                f"AlternateCall {B} (to the held call)",
+                _on_consult("alternate_call", B, 4, held_first=False),
+            ),
+            (f"AlternateCall {B} (back to the consultation)", _on_consult("alternate_call", B, 5)),
+            (f"ReconnectCall {B}", _on_consult("reconnect_call", B, 6, held_first=False)),
+        ],
+    ),
+    CallModel(
+        "Conference, then delete from conference",
+        f"{UNREACHED} for the conference; {GENEM}ReleasingCalls (Delete from Conference) for "
+        "the deletion",
+        [
+            *_established(A, B),
+            (f"InitiateConference {B} -> {C}", _consult(B, C, 2)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3, key="consult")),
+            (f"CompleteConference {B}", _on_consult("complete_conference", B, 4)),
+            (f"DeleteFromConference {A} deletes {C}", _on_call("delete_from_conference", A, 5, C)),
+        ],
+    ),
+    CallModel(
+        "Release from conference",
+        f"{GENEM}ReleasingCalls (Release from Conference)",
+        [
+            *_established(A, B),
+            (f"InitiateConference {B} -> {C}", _consult(B, C, 2)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3, key="consult")),
+            (f"CompleteConference {B}", _on_consult("complete_conference", B, 4)),
+            (f"ReleaseCall {B}", _on_call("release_call", B, 5)),
         ],
     ),
     CallModel(
@@ -268,6 +386,7 @@ MODELS: list[CallModel] = [
 _SHOWN = (
     "conn_id",
     "call_type",
+    "previous_conn_id",
     "this_dn_role",
     "other_dn",
     "other_dn_role",
@@ -284,7 +403,7 @@ _SHOWN = (
 
 
 def _show(name: str, value: Any, conns: dict[ConnID, str]) -> str:
-    if name == "conn_id":
+    if name in ("conn_id", "previous_conn_id"):
         return conns.setdefault(value, str(len(conns) + 1))
     if isinstance(value, IntEnum):
         return value.name

@@ -141,6 +141,9 @@ class Party:
     #: A party in the outside world, reached through a trunk: it gets no events, has no DN of
     #: this switch (`dn` holds its number) and is not in the DN index.
     external: bool = False
+    #: When `timer` falls due, and its kind (kept so it can follow the party into another call).
+    timer_due: float = 0.0
+    timer_kind: str = ""
 
 
 @dataclass(slots=True, eq=False)
@@ -160,6 +163,8 @@ class Call:
     dnis: str | None = None
     #: The trunk group carrying the call's external party, if any.
     trunk_group: str | None = None
+    #: For a consultation call (CallType Consult): the call it consults from.
+    consult_of: ConnID | None = None
 
     @property
     def origin(self) -> Party:

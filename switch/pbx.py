@@ -45,6 +45,9 @@ from protocol.messages import (
     EventDNDOff,
     EventDNDOn,
     EventNetworkReached,
+    EventPartyAdded,
+    EventPartyChanged,
+    EventPartyDeleted,
     Message,
 )
 from protocol.values import ConnID, KVList, KVValue
@@ -257,33 +260,54 @@ class Switch:
         heapq.heappush(self._timers, _Timer(due, self._timer_seq, kind, key))
         return self._timer_seq
 
+    def _watch(self, party: Party, call: Call, due: float, kind: str) -> None:
+        """Start the party's timer (ring-no-answer, route-timeout) on this call."""
+        party.timer_due, party.timer_kind = due, kind
+        party.timer = self._schedule(due, kind, call.conn_id, party.dn)
+
     # ----------------------------------------------------------------------------------------
     # Basic call
 
     def make_call(
         self, this_dn: str, other_dn: str, *, now: float, user_data: KVList | None = None
     ) -> list[Event]:
-        """This DN calls another DN: an extension, an ACD queue or a routing point."""
+        """This DN calls another DN (an extension, an ACD queue, a routing point) or a number
+        a trunk group reaches."""
+        self._check_destination(this_dn, other_dn)
+        if self._active(this_dn):
+            raise SwitchError(
+                ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
+            )
+        return self._originate(this_dn, other_dn, now, user_data, consult_of=None)
+
+    def _check_destination(self, this_dn: str, other_dn: str) -> None:
         self._require_extension(this_dn)
-        group = None if self.has_dn(other_dn) else self._trunk_group_for(other_dn)
-        if group is None and not self.has_dn(other_dn):
+        if not self.has_dn(other_dn) and self._trunk_group_for(other_dn) is None:
             raise SwitchError(
                 ErrorCode.DNNotConfigured,
                 f"destination {other_dn!r} is neither a configured DN nor a number any trunk "
                 "group reaches",
                 this_dn=this_dn,
             )
-        if self._active(this_dn):
-            raise SwitchError(
-                ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
-            )
+
+    def _originate(
+        self,
+        this_dn: str,
+        other_dn: str,
+        now: float,
+        user_data: KVList | None,
+        *,
+        consult_of: ConnID | None,
+    ) -> list[Event]:
+        group = None if self.has_dn(other_dn) else self._trunk_group_for(other_dn)
         if group is not None:
-            return self._outbound(this_dn, other_dn, group, user_data)
-        call = self._new_call(CallType.Internal, user_data)
+            return self._outbound(this_dn, other_dn, group, user_data, consult_of)
+        call_type = CallType.Consult if consult_of is not None else CallType.Internal
+        call = self._new_call(call_type, user_data)
+        call.consult_of = consult_of
         caller = Party(this_dn, DNRole.Origination)
         call.destination = Party(other_dn, DNRole.Destination)
-        call.parties.append(caller)
-        self._join(call, caller)
+        self._add(call, caller)
         events = self._move(call, caller, PartyInput.Originate, other=call.destination)
         return events + self._offer(call, other_dn, now)
 
@@ -305,6 +329,11 @@ class Switch:
         if party.state is PartyState.Ringing and party.queue in self._queues:
             return self._return_to_queue(call, party, now, CallState.Ok)
         self._check(party, PartyInput.Release)
+        if len(call.others(party)) >= 2 and party.state in (
+            PartyState.Established,
+            PartyState.Held,
+        ):
+            return self._leave_conference(call, party, deleted_by=this_dn, now=now)
         events = self._move(call, party, PartyInput.Release, other=self._peer(call, party))
         remaining = call.others(party)
         if len(remaining) == 1:
@@ -422,6 +451,346 @@ class Switch:
         return self._route(call, party, self._routing_points[dn].default_destination, now)
 
     # ----------------------------------------------------------------------------------------
+    # Consultation, transfer and conference
+
+    def initiate_consultation(
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        other_dn: str,
+        *,
+        now: float,
+        user_data: KVList | None = None,
+    ) -> list[Event]:
+        """InitiateTransfer and InitiateConference: hold the call (EventHeld) and call
+        `other_dn` on a consultation call (CallType Consult, PreviousConnID the held call)
+        that carries a copy of the held call's UserData, updated with `user_data`."""
+        call, party = self._party(this_dn, conn_id)
+        self._check(party, PartyInput.Hold)
+        self._check_destination(this_dn, other_dn)
+        events = self._move(call, party, PartyInput.Hold, other=self._peer(call, party))
+        pairs = dict((call.user_data or KVList()).pairs)
+        pairs.update((user_data or KVList()).pairs)
+        data = KVList(pairs.items()) if pairs else None
+        return events + self._originate(this_dn, other_dn, now, data, consult_of=conn_id)
+
+    def _consultation(
+        self, this_dn: str, conn_id: ConnID, consult_id: ConnID
+    ) -> tuple[Call, Party, Call, Party, list[Party]]:
+        """Check a (held call, consultation call) pair for completion; return both calls, the
+        DN's party in each, and the consulted parties to move."""
+        call, held = self._party(this_dn, conn_id)
+        consult, mine = self._party(this_dn, consult_id)
+        if held.state is not PartyState.Held or consult.consult_of != call.conn_id:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{consult_id} is not a consultation of the call {conn_id} held at {this_dn}",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if mine.state not in (PartyState.Dialing, PartyState.Established):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {mine.state.value} in the consultation call",
+                this_dn=this_dn,
+                conn_id=consult_id,
+            )
+        moving = consult.others(mine)
+        if not moving:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                "the consultation call has no other party",
+                this_dn=this_dn,
+                conn_id=consult_id,
+            )
+        if call.trunk_group is not None and consult.trunk_group is not None:
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                "joining two trunk calls (trunk-to-trunk transfer) is not supported yet",
+                this_dn=this_dn,
+                conn_id=consult_id,
+            )
+        return call, held, consult, mine, moving
+
+    def _merge(self, call: Call, consult: Call, moving: list[Party]) -> None:
+        """Move the consulted parties from the consultation call into the call."""
+        for party in moving:
+            consult.parties.remove(party)
+            if not party.external:
+                del self._calls_at[party.dn][consult.conn_id]
+            call.parties.append(party)
+            self._join(call, party)
+            if party.timer is not None:  # its timer follows the party
+                self._watch(party, call, party.timer_due, party.timer_kind)
+            if party.state is PartyState.Queued:  # the call keeps the consultation's place
+                waiting = self._waiting[party.dn]
+                items = list(waiting.items())
+                waiting.clear()
+                for key, value in items:
+                    if key == consult.conn_id:
+                        waiting[call.conn_id] = call
+                    else:
+                        waiting[key] = value
+        if consult.trunk_group is not None:  # the trunk now carries the merged call
+            call.trunk_group, consult.trunk_group = consult.trunk_group, None
+
+    def complete_transfer(
+        self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, now: float
+    ) -> list[Event]:
+        """CompleteTransfer: this DN leaves both calls; the consulted party takes its place in
+        the held call, which keeps its ConnID. The DN gets EventReleased for each call
+        (CallState Transferred); the other parties get EventPartyChanged (PreviousConnID the
+        consultation, ThirdPartyDN this DN, ThirdPartyDNRole TransferredBy)."""
+        call, held, consult, mine, moving = self._consultation(this_dn, conn_id, consult_id)
+        transferred = CallState.Transferred
+        events = self._move(
+            consult, mine, PartyInput.Release, other=moving[0], call_state=transferred
+        )
+        events += self._move(
+            call, held, PartyInput.Release, other=self._peer(call, held), call_state=transferred
+        )
+        stayers = call.others(held)
+        self._merge(call, consult, moving)
+        self._end(consult)
+        newcomer = moving[0]
+        for party in [*moving, *stayers]:
+            if party.external:
+                continue
+            other = stayers[0] if party in moving and stayers else newcomer
+            events.append(
+                self._event(
+                    EventPartyChanged,
+                    call,
+                    party,
+                    other=other,
+                    call_state=transferred,
+                    third_party_dn=this_dn,
+                    third_party_dn_role=DNRole.TransferredBy,
+                    previous_conn_id=consult.conn_id,
+                    other_present=len(call.others(party)) == 1,
+                )
+            )
+        if not call.others(held):
+            self._end(call)
+        return events
+
+    def complete_conference(
+        self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, now: float
+    ) -> list[Event]:
+        """CompleteConference: the consulted party joins the held call, this DN takes it back.
+        The DN gets EventReleased for the consultation and EventRetrieved for the call; the
+        parties already in the call get EventPartyAdded (OtherDN the new party, ThirdPartyDN
+        this DN, ThirdPartyDNRole AddedBy); the new party gets EventPartyChanged."""
+        call, held, consult, mine, moving = self._consultation(this_dn, conn_id, consult_id)
+        conferenced = CallState.Conferenced
+        events = self._move(
+            consult, mine, PartyInput.Release, other=moving[0], call_state=conferenced
+        )
+        stayers = call.others(held)
+        events += self._move(call, held, PartyInput.Retrieve, other=self._peer(call, held))
+        self._merge(call, consult, moving)
+        self._end(consult)
+        newcomer = moving[0]
+        for party in [held, *stayers]:
+            if not party.external:
+                events.append(
+                    self._event(
+                        EventPartyAdded,
+                        call,
+                        party,
+                        other=newcomer,
+                        call_state=conferenced,
+                        third_party_dn=this_dn,
+                        third_party_dn_role=DNRole.AddedBy,
+                        previous_conn_id=consult.conn_id,
+                    )
+                )
+        for party in moving:
+            if not party.external:
+                events.append(
+                    self._event(
+                        EventPartyChanged,
+                        call,
+                        party,
+                        other=None,
+                        call_state=conferenced,
+                        third_party_dn=this_dn,
+                        third_party_dn_role=DNRole.ConferencedBy,
+                        previous_conn_id=consult.conn_id,
+                        other_present=False,
+                    )
+                )
+        return events
+
+    def delete_from_conference(
+        self, this_dn: str, conn_id: ConnID, other_dn: str, *, now: float
+    ) -> list[Event]:
+        """DeleteFromConference: remove `other_dn` from the conference. Per the reference's
+        "Delete from Conference" model: the deleted DN gets EventReleased (no OtherDN); each
+        remaining party gets EventPartyDeleted (OtherDN the deleted DN, OtherDNRole
+        DeletedParty, ThirdPartyDN this DN, ThirdPartyDNRole DeletedBy, CallState Conferenced
+        while more than two parties remain, else OK)."""
+        call, party = self._party(this_dn, conn_id)
+        victim = call.party_at(other_dn)
+        if victim is None or victim is party or len(call.others(party)) < 2:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{other_dn} is not another member of a conference {conn_id} at {this_dn}",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if party.state is not PartyState.Established:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {party.state.value} in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        return self._leave_conference(call, victim, deleted_by=this_dn, now=now)
+
+    def _leave_conference(
+        self, call: Call, leaver: Party, *, deleted_by: str, now: float
+    ) -> list[Event]:
+        events = self._move(call, leaver, PartyInput.Release, other=None)
+        if leaver.external and call.trunk_group is not None:
+            self._commands.append(ReleaseTrunk(call.trunk_group, call.conn_id))
+            self._free_trunk(call)
+        remaining = call.others(leaver)
+        state = CallState.Conferenced if len(remaining) > 2 else CallState.Ok
+        for party in remaining:
+            if party.external:
+                continue
+            events.append(
+                self._event(
+                    EventPartyDeleted,
+                    call,
+                    party,
+                    other=leaver,
+                    call_state=state,
+                    third_party_dn=deleted_by,
+                    third_party_dn_role=DNRole.DeletedBy,
+                    deleted_party=True,
+                )
+            )
+        return events + self._after_release(leaver, call, now)
+
+    def single_step_transfer(
+        self, this_dn: str, conn_id: ConnID, other_dn: str, *, now: float
+    ) -> list[Event]:
+        """SingleStepTransfer: this DN leaves the call (EventReleased, CallState Transferred)
+        and `other_dn` is offered it in one step; the other parties get EventPartyChanged."""
+        call, party = self._party(this_dn, conn_id)
+        if party.state is not PartyState.Established:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {party.state.value} in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if not self.has_dn(other_dn) or other_dn == this_dn:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"destination {other_dn!r} is not another configured DN",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        stayers = call.others(party)
+        events = self._move(
+            call,
+            party,
+            PartyInput.Release,
+            other=self._peer(call, party),
+            call_state=CallState.Transferred,
+        )
+        target = Party(other_dn, DNRole.Destination)
+        for stayer in stayers:
+            if not stayer.external:
+                events.append(
+                    self._event(
+                        EventPartyChanged,
+                        call,
+                        stayer,
+                        other=target,
+                        call_state=CallState.Transferred,
+                        third_party_dn=this_dn,
+                        third_party_dn_role=DNRole.TransferredBy,
+                        previous_conn_id=call.conn_id,
+                    )
+                )
+        call.destination = target
+        origin = call.origin
+        # the call is now offered as if the remaining party had called the target
+        if stayers and origin is party:
+            call.parties.remove(stayers[0])
+            call.parties.insert(0, stayers[0])
+        events += self._offer(call, other_dn, now)
+        return events + self._after_release(party, call, now)
+
+    def mute_transfer(
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        other_dn: str,
+        *,
+        now: float,
+        user_data: KVList | None = None,
+    ) -> list[Event]:
+        """MuteTransfer: InitiateTransfer then CompleteTransfer at once, without waiting for
+        the consulted party to answer."""
+        call, _party = self._party(this_dn, conn_id)
+        if call.trunk_group is not None and not self.has_dn(other_dn):
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                "joining two trunk calls (trunk-to-trunk transfer) is not supported yet",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        events = self.initiate_consultation(
+            this_dn, conn_id, other_dn, now=now, user_data=user_data
+        )
+        consult = next(
+            (c for c in self._calls_at[this_dn].values() if c.consult_of == conn_id), None
+        )
+        if (
+            consult is None
+            or consult.party_at(this_dn) is None
+            or not consult.others(
+                consult.party_at(this_dn)  # type: ignore[arg-type]
+            )
+        ):
+            return events  # the destination was busy: the DN keeps the consultation to clear
+        return events + self.complete_transfer(this_dn, conn_id, consult.conn_id, now=now)
+
+    def alternate_call(
+        self, this_dn: str, conn_id: ConnID, held_id: ConnID, *, now: float
+    ) -> list[Event]:
+        """AlternateCall: hold the active call `conn_id`, retrieve the held call `held_id`."""
+        del now
+        active_call, active = self._party(this_dn, conn_id)
+        held_call, held = self._party(this_dn, held_id)
+        self._check(active, PartyInput.Hold)
+        self._check(held, PartyInput.Retrieve)
+        events = self._move(
+            active_call, active, PartyInput.Hold, other=self._peer(active_call, active)
+        )
+        return events + self._move(
+            held_call, held, PartyInput.Retrieve, other=self._peer(held_call, held)
+        )
+
+    def reconnect_call(
+        self, this_dn: str, conn_id: ConnID, held_id: ConnID, *, now: float
+    ) -> list[Event]:
+        """ReconnectCall: release the active call `conn_id` (a consultation, usually) and
+        retrieve the held call `held_id`."""
+        held_call, held = self._party(this_dn, held_id)
+        self._party(this_dn, conn_id)
+        self._check(held, PartyInput.Retrieve)
+        events = self.release_call(this_dn, conn_id, now=now)
+        return events + self._move(
+            held_call, held, PartyInput.Retrieve, other=self._peer(held_call, held)
+        )
+
+    # ----------------------------------------------------------------------------------------
     # ACD queues
 
     def _offer(self, call: Call, dn: str, now: float, *, via: str | None = None) -> list[Event]:
@@ -436,8 +805,8 @@ class Switch:
         if dn in self._routing_points:
             party = Party(dn, DNRole.Destination, queue=dn)
             self._add(call, party)
-            party.timer = self._schedule(
-                now + self._routing_points[dn].timeout_seconds, "route-timeout", call.conn_id, dn
+            self._watch(
+                party, call, now + self._routing_points[dn].timeout_seconds, "route-timeout"
             )
             return self._move(call, party, PartyInput.RouteRequest, other=caller)
         if dn == caller.dn or self._active(dn) or dn in self._dnd:
@@ -506,11 +875,8 @@ class Switch:
             self._add(call, ringing)
             call.destination = ringing
             events += self._move(call, ringing, PartyInput.Alert, other=call.origin)
-            ringing.timer = self._schedule(
-                now + self._queues[queue].ring_no_answer_seconds,
-                "ring-no-answer",
-                call.conn_id,
-                agent.dn,
+            self._watch(
+                ringing, call, now + self._queues[queue].ring_no_answer_seconds, "ring-no-answer"
             )
         return events
 
@@ -583,9 +949,17 @@ class Switch:
         return best
 
     def _outbound(
-        self, this_dn: str, number: str, group: TrunkGroupConfig, user_data: KVList | None
+        self,
+        this_dn: str,
+        number: str,
+        group: TrunkGroupConfig,
+        user_data: KVList | None,
+        consult_of: ConnID | None = None,
     ) -> list[Event]:
-        call = self._new_call(CallType.Outbound, user_data)
+        call = self._new_call(
+            CallType.Outbound if consult_of is None else CallType.Consult, user_data
+        )
+        call.consult_of = consult_of
         call.dnis = number
         caller = Party(this_dn, DNRole.Origination)
         far = Party(number, DNRole.Destination, external=True)
@@ -1029,8 +1403,14 @@ class Switch:
         call_state: CallState | None = None,
         third_party_dn: str | None = None,
         third_party_dn_role: DNRole | None = None,
+        previous_conn_id: ConnID | None = None,
+        other_present: bool = True,
+        deleted_party: bool = False,
     ) -> CallEvent:
-        """The event about `party` in `call`, with the attributes its class carries."""
+        """The event about `party` in `call`, with the attributes its class carries (OtherDN
+        left out when `other_present` is false: the other side is a conference)."""
+        if not other_present:
+            other = None
         names = _fields(event_class)
         return event_class(
             **_only(
@@ -1042,7 +1422,9 @@ class Switch:
                 this_dn_role=party.role,
                 this_queue=party.queue,
                 other_dn=other.dn if other else None,
-                other_dn_role=other.role if other else None,
+                other_dn_role=(DNRole.DeletedParty if deleted_party else other.role)
+                if other
+                else None,
                 third_party_dn=third_party_dn,
                 third_party_dn_role=third_party_dn_role,
                 # CallState Ok unless the move says otherwise, where the event carries one
@@ -1051,6 +1433,7 @@ class Switch:
                 user_data=call.user_data,
                 ani=call.ani,
                 dnis=call.dnis,
+                previous_conn_id=previous_conn_id or call.consult_of,
             )
         )
 

@@ -277,14 +277,23 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestAgentLogout,
         RequestAgentNotReady,
         RequestAgentReady,
+        RequestAlternateCall,
         RequestAttachUserData,
+        RequestCompleteConference,
+        RequestCompleteTransfer,
+        RequestDeleteFromConference,
         RequestDeletePair,
         RequestDeleteUserData,
         RequestHoldCall,
+        RequestInitiateConference,
+        RequestInitiateTransfer,
+        RequestMuteTransfer,
+        RequestReconnectCall,
         RequestRetrieveCall,
         RequestRouteCall,
         RequestSetDNDOff,
         RequestSetDNDOn,
+        RequestSingleStepTransfer,
         RequestUpdateUserData,
     )
     from protocol.values import KVList
@@ -318,6 +327,72 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     ask(a, RequestDeletePair(reference_id=15, this_dn="1001", conn_id=conn, data_key="k"))
     ask(a, RequestDeleteUserData(reference_id=16, this_dn="1001", conn_id=conn))
     ask(a, RequestReleaseCall(reference_id=17, this_dn="1001", conn_id=conn))
+    # consultation, alternate, reconnect, transfers and a conference between 1001, 1002, 1003
+    c = client(core, "1003")
+    conn = ask(a, RequestMakeCall(reference_id=20, this_dn="1001", other_dn="1002")).conn_id  # type: ignore[attr-defined]
+    received(b)
+    send(core, b, RequestAnswerCall(reference_id=21, this_dn="1002", conn_id=conn))
+    received(a), received(b)
+    ask(b, RequestInitiateTransfer(reference_id=22, this_dn="1002", conn_id=conn, other_dn="1003"))
+    consult_id = received(c)[0].conn_id  # type: ignore[attr-defined]
+    send(core, c, RequestAnswerCall(reference_id=23, this_dn="1003", conn_id=consult_id))
+    received(b), received(c)
+    ask(
+        b,
+        RequestAlternateCall(
+            reference_id=24, this_dn="1002", conn_id=consult_id, previous_conn_id=conn
+        ),
+    )
+    ask(
+        b,
+        RequestAlternateCall(
+            reference_id=25, this_dn="1002", conn_id=conn, previous_conn_id=consult_id
+        ),
+    )
+    ask(
+        b,
+        RequestCompleteTransfer(
+            reference_id=26, this_dn="1002", conn_id=conn, transfer_conn_id=consult_id
+        ),
+    )
+    received(a), received(c)
+    # now 1001 - 1003 on conn: 1003 consults 1002 and reconnects, then conferences
+    ask(
+        c, RequestInitiateConference(reference_id=27, this_dn="1003", conn_id=conn, other_dn="1002")
+    )
+    consult_id = received(b)[0].conn_id  # type: ignore[attr-defined]
+    ask(
+        c,
+        RequestReconnectCall(
+            reference_id=28, this_dn="1003", conn_id=consult_id, previous_conn_id=conn
+        ),
+    )
+    received(b)
+    ask(
+        c, RequestInitiateConference(reference_id=29, this_dn="1003", conn_id=conn, other_dn="1002")
+    )
+    consult_id = received(b)[0].conn_id  # type: ignore[attr-defined]
+    send(core, b, RequestAnswerCall(reference_id=30, this_dn="1002", conn_id=consult_id))
+    received(b), received(c)
+    ask(
+        c,
+        RequestCompleteConference(
+            reference_id=31, this_dn="1003", conn_id=conn, transfer_conn_id=consult_id
+        ),
+    )
+    ask(
+        c,
+        RequestDeleteFromConference(reference_id=32, this_dn="1003", conn_id=conn, other_dn="1002"),
+    )
+    ask(
+        c, RequestSingleStepTransfer(reference_id=33, this_dn="1003", conn_id=conn, other_dn="1002")
+    )
+    received(a), received(b)
+    send(core, b, RequestAnswerCall(reference_id=34, this_dn="1002", conn_id=conn))
+    received(a), received(b)
+    ask(b, RequestMuteTransfer(reference_id=35, this_dn="1002", conn_id=conn, other_dn="1003"))
+    send(core, a, RequestReleaseCall(reference_id=36, this_dn="1001", conn_id=conn))
+    received(a), received(b), received(c)
     router = client(core, "5001")
     send(core, a, RequestMakeCall(reference_id=18, this_dn="1001", other_dn="5001"))
     [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest

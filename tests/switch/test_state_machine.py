@@ -158,6 +158,29 @@ class SwitchMachine(RuleBasedStateMachine):
     def route(self, dn: str, destination: str | None, data: st.DataObject) -> None:
         self.apply(self.switch.route_call, dn, self.pick(data), destination)
 
+    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data())
+    def consult(self, dn: str, destination: str, data: st.DataObject) -> None:
+        self.apply(self.switch.initiate_consultation, dn, self.pick(data), destination)
+
+    @rule(dn=ANY_DN, data=st.data(), conference=st.booleans())
+    def complete(self, dn: str, data: st.DataObject, conference: bool) -> None:
+        operation = self.switch.complete_conference if conference else self.switch.complete_transfer
+        self.apply(operation, dn, self.pick(data), self.pick(data))
+
+    @rule(dn=ANY_DN, data=st.data(), which=st.integers(0, 1))
+    def swap(self, dn: str, data: st.DataObject, which: int) -> None:
+        operation = self.switch.alternate_call if which else self.switch.reconnect_call
+        self.apply(operation, dn, self.pick(data), self.pick(data))
+
+    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data(), which=st.integers(0, 2))
+    def one_step(self, dn: str, destination: str, data: st.DataObject, which: int) -> None:
+        operation = [
+            self.switch.single_step_transfer,
+            self.switch.mute_transfer,
+            self.switch.delete_from_conference,
+        ][which]
+        self.apply(operation, dn, self.pick(data), destination)
+
     @rule(dn=ANY_DN, number=st.sampled_from(["91", "92", "93", "8"]))
     def dial_out(self, dn: str, number: str) -> None:
         self.apply(self.switch.make_call, dn, number)

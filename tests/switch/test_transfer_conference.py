@@ -1,0 +1,243 @@
+"""Consultation, transfers and conferences in the switch, event for event.
+
+Delete-from-conference and release-from-conference follow the reference's "Releasing Calls"
+models exactly (EventPartyDeleted with OtherDNRole DeletedParty and ThirdPartyDNRole DeletedBy;
+CallState Conferenced while more than two parties remain). The transfer and conference
+completion tables could not be reached (docs/research/genem-call-models.md): these tests pin
+ctiemu's reading of them, stated in docs/call-models.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from protocol.enums import CallState, CallType, DNRole
+from protocol.errors import ErrorCode
+from protocol.messages import CallEvent, Event
+from protocol.values import ConnID, KVList
+from switch import PartyState, Switch, SwitchConfig, SwitchError
+from switch.config import AgentConfig, QueueConfig, TrunkGroupConfig
+
+A, B, C, D = "1001", "1002", "1003", "1004"
+Q = "7001"
+
+
+@pytest.fixture
+def switch() -> Switch:
+    config = SwitchConfig(
+        extensions=(A, B, C, D),
+        agents=(AgentConfig("agent1"),),
+        queues=(QueueConfig(Q),),
+        trunk_groups=(TrunkGroupConfig("pstn", ("9",)),),
+    )
+    return Switch(config, id_seed=2)
+
+
+def view(events: list[Event], conns: dict[int, str]) -> list[tuple[Any, ...]]:
+    """(event, ThisDN, ConnID as 1/2, OtherDN, ThirdPartyDN, ThirdPartyDNRole, PreviousConnID,
+    CallState)."""
+
+    def name(conn: int | None) -> str | None:
+        return None if conn is None else conns.setdefault(conn, str(len(conns) + 1))
+
+    return [
+        (
+            type(e).__name__,
+            getattr(e, "this_dn", None),
+            name(getattr(e, "conn_id", None)),
+            getattr(e, "other_dn", None),
+            getattr(e, "third_party_dn", None),
+            getattr(e, "third_party_dn_role", None),
+            name(getattr(e, "previous_conn_id", None)),
+            getattr(e, "call_state", None),
+        )
+        for e in events
+    ]
+
+
+def established(switch: Switch, a: str = A, b: str = B) -> ConnID:
+    made = switch.make_call(a, b, now=0)
+    conn = made[0].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(b, conn, now=1)
+    return conn
+
+
+OK, XFER, CONF = CallState.Ok, CallState.Transferred, CallState.Conferenced
+TB = DNRole.TransferredBy
+
+
+def test_two_step_transfer_after_the_consulted_party_answers(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    switch.attach_user_data(A, conn, KVList([("CustomerID", "42")]), now=1)
+    started = switch.initiate_consultation(B, conn, C, now=2)
+    assert view(started, conns) == [
+        ("EventHeld", B, "1", A, None, None, None, OK),
+        ("EventDialing", B, "2", C, None, None, "1", None),
+        ("EventRinging", C, "2", B, None, None, "1", OK),
+    ]
+    dialing = started[1]
+    assert isinstance(dialing, CallEvent) and dialing.call_type is CallType.Consult
+    assert dialing.user_data == KVList([("CustomerID", "42")])  # the data follows
+    consult = dialing.conn_id
+    switch.answer_call(C, consult, now=3)
+    done = switch.complete_transfer(B, conn, consult, now=4)
+    assert view(done, conns) == [
+        ("EventReleased", B, "2", C, None, None, "1", XFER),
+        ("EventReleased", B, "1", A, None, None, None, XFER),
+        ("EventPartyChanged", C, "1", A, B, TB, "2", XFER),
+        ("EventPartyChanged", A, "1", C, B, TB, "2", XFER),
+    ]
+    assert switch.call(consult) is None
+    call = switch.call(conn)
+    assert call is not None
+    assert [(p.dn, p.state) for p in call.parties if p.state is not PartyState.Released] == [
+        (A, PartyState.Established),
+        (C, PartyState.Established),
+    ]
+    assert call.user_data == KVList([("CustomerID", "42")])
+    released = switch.release_call(C, conn, now=9)
+    assert [(type(e).__name__, e.this_dn) for e in released] == [  # type: ignore[attr-defined]
+        ("EventReleased", C),
+        ("EventReleased", A),
+    ]
+    assert switch.calls == []
+
+
+def test_blind_transfer_before_the_consulted_party_answers(switch: Switch) -> None:
+    conn = established(switch)
+    consult = switch.initiate_consultation(B, conn, C, now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.complete_transfer(B, conn, consult, now=3)
+    call = switch.call(conn)
+    assert call is not None and call.party_at(C) is not None
+    assert call.party_at(C).state is PartyState.Ringing  # type: ignore[union-attr]
+    answered = switch.answer_call(C, conn, now=4)
+    assert [(type(e).__name__, e.this_dn) for e in answered] == [("EventEstablished", C)]  # type: ignore[attr-defined]
+
+
+def test_consultation_to_a_busy_dn_then_reconnect(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    established(switch, C, D)  # C busy
+    started = switch.initiate_consultation(B, conn, C, now=2)
+    assert [e[0] for e in view(started, conns)] == [
+        "EventHeld",
+        "EventDialing",
+        "EventDestinationBusy",
+    ]
+    consult = started[1].conn_id  # type: ignore[attr-defined]
+    with pytest.raises(SwitchError):
+        switch.complete_transfer(B, conn, consult, now=3)
+    back = switch.reconnect_call(B, consult, conn, now=4)
+    assert view(back, conns) == [
+        ("EventReleased", B, "2", C, None, None, "1", OK),
+        ("EventRetrieved", B, "1", A, None, None, None, OK),
+    ]
+
+
+def test_alternate_between_held_and_active_calls(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    consult = switch.initiate_consultation(B, conn, C, now=2)[1].conn_id  # type: ignore[attr-defined]
+    conns[consult] = "2"
+    switch.answer_call(C, consult, now=3)
+    swapped = switch.alternate_call(B, consult, conn, now=4)
+    assert view(swapped, conns) == [
+        ("EventHeld", B, "2", C, None, None, "1", OK),
+        ("EventRetrieved", B, "1", A, None, None, None, OK),
+    ]
+    with pytest.raises(SwitchError):
+        switch.alternate_call(B, consult, conn, now=5)  # the roles are now swapped
+
+
+def test_conference_then_delete_and_release(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    consult = switch.initiate_consultation(B, conn, C, now=2)[1].conn_id  # type: ignore[attr-defined]
+    conns[consult] = "2"
+    switch.answer_call(C, consult, now=3)
+    joined = switch.complete_conference(B, conn, consult, now=4)
+    assert view(joined, conns) == [
+        ("EventReleased", B, "2", C, None, None, "1", CONF),
+        ("EventRetrieved", B, "1", A, None, None, None, OK),
+        ("EventPartyAdded", B, "1", C, B, DNRole.AddedBy, "2", CONF),
+        ("EventPartyAdded", A, "1", C, B, DNRole.AddedBy, "2", CONF),
+        ("EventPartyChanged", C, "1", None, B, DNRole.ConferencedBy, "2", CONF),
+    ]
+    # a fourth party, then A deletes C: "Delete from Conference"
+    consult2 = switch.initiate_consultation(B, conn, D, now=5)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(D, consult2, now=6)
+    switch.complete_conference(B, conn, consult2, now=7)
+    deleted = switch.delete_from_conference(A, conn, C, now=8)
+    # three parties remain after the deletion: CallState Conferenced
+    assert view(deleted, conns) == [
+        ("EventReleased", C, "1", None, None, None, None, OK),
+        ("EventPartyDeleted", A, "1", C, A, DNRole.DeletedBy, None, CONF),
+        ("EventPartyDeleted", B, "1", C, A, DNRole.DeletedBy, None, CONF),
+        ("EventPartyDeleted", D, "1", C, A, DNRole.DeletedBy, None, CONF),
+    ]
+    assert {e.other_dn_role for e in deleted[1:]} == {DNRole.DeletedParty}  # type: ignore[attr-defined]
+    # B releases: "Release from Conference"; two remain, CallState OK
+    left = switch.release_call(B, conn, now=9)
+    assert view(left, conns) == [
+        ("EventReleased", B, "1", None, None, None, None, OK),
+        ("EventPartyDeleted", A, "1", B, B, DNRole.DeletedBy, None, OK),
+        ("EventPartyDeleted", D, "1", B, B, DNRole.DeletedBy, None, OK),
+    ]
+    assert [(type(e).__name__, e.this_dn) for e in switch.release_call(A, conn, now=10)] == [  # type: ignore[attr-defined]
+        ("EventReleased", A),
+        ("EventReleased", D),
+    ]
+    assert switch.calls == []
+
+
+def test_single_step_transfer(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    moved = switch.single_step_transfer(B, conn, C, now=2)
+    assert view(moved, conns) == [
+        ("EventReleased", B, "1", A, None, None, None, XFER),
+        ("EventPartyChanged", A, "1", C, B, TB, "1", XFER),
+        ("EventRinging", C, "1", A, None, None, None, OK),
+    ]
+    answered = switch.answer_call(C, conn, now=3)
+    assert [(type(e).__name__, e.this_dn) for e in answered] == [("EventEstablished", C)]  # type: ignore[attr-defined]
+    established(switch, B, D)
+    with pytest.raises(SwitchError) as info:
+        switch.single_step_transfer(C, conn, D, now=4)  # D is busy
+    assert info.value.code is ErrorCode.InvalidState
+
+
+def test_mute_transfer_to_a_queue_keeps_the_place(switch: Switch) -> None:
+    conn = established(switch)
+    done = switch.mute_transfer(B, conn, Q, now=2)
+    names = [type(e).__name__ for e in done]
+    assert names[:3] == ["EventHeld", "EventDialing", "EventQueued"]
+    assert "EventPartyChanged" in names
+    assert switch.waiting(Q) == [conn]  # the original ConnID waits in the queue
+    switch.agent_login(D, "agent1", now=3, queue=Q)
+    delivered = switch.agent_ready(D, now=4)
+    assert [(type(e).__name__, getattr(e, "conn_id", None)) for e in delivered][-1] == (
+        "EventRinging",
+        conn,
+    )
+
+
+def test_trunk_to_trunk_transfer_is_refused(switch: Switch) -> None:
+    from switch.trunks import Answered, Inbound
+
+    events = switch.on_trunk_report(Inbound("pstn", "r", "555", A), now=0)
+    conn = events[0].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(A, conn, now=1)
+    consult = switch.initiate_consultation(A, conn, "95550000", now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.on_trunk_report(Answered(consult), now=3)
+    with pytest.raises(SwitchError) as info:
+        switch.complete_transfer(A, conn, consult, now=4)
+    assert info.value.code is ErrorCode.UnsupportedOperation
