@@ -694,6 +694,20 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+        if call.party_at(other_dn) is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{other_dn} is already in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"destination {other_dn} is busy",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
         stayers = call.others(party)
         events = self._move(
             call,
@@ -766,6 +780,7 @@ class Switch:
     ) -> list[Event]:
         """AlternateCall: hold the active call `conn_id`, retrieve the held call `held_id`."""
         del now
+        self._two_calls(this_dn, conn_id, held_id)
         active_call, active = self._party(this_dn, conn_id)
         held_call, held = self._party(this_dn, held_id)
         self._check(active, PartyInput.Hold)
@@ -782,6 +797,7 @@ class Switch:
     ) -> list[Event]:
         """ReconnectCall: release the active call `conn_id` (a consultation, usually) and
         retrieve the held call `held_id`."""
+        self._two_calls(this_dn, conn_id, held_id)
         held_call, held = self._party(this_dn, held_id)
         self._party(this_dn, conn_id)
         self._check(held, PartyInput.Retrieve)
@@ -789,6 +805,15 @@ class Switch:
         return events + self._move(
             held_call, held, PartyInput.Retrieve, other=self._peer(held_call, held)
         )
+
+    def _two_calls(self, this_dn: str, conn_id: ConnID, held_id: ConnID) -> None:
+        if conn_id == held_id:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                "the active and the held call must be two different calls",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
 
     # ----------------------------------------------------------------------------------------
     # ACD queues
