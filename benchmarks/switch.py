@@ -3,9 +3,9 @@
 calls and DNs. Prints one JSON line.
 
 Lifecycle: an inbound call from the trunk (the driver's report fed in) -> ACD queue ->
-distributed to the longest-available agent -> agent answers -> agent holds and retrieves ->
-UserData attached -> the caller hangs up (the driver's report). The issue's lifecycle also has a
-consultation transfer, which the switch does not do yet, so it is not measured.
+distributed to the longest-available agent -> agent answers -> UserData attached -> agent
+consults an expert (InitiateTransfer), the expert answers, the agent completes the transfer ->
+the caller hangs up (the driver's report), releasing the expert.
 
     python benchmarks/switch.py [--lifecycles 20000]
 """
@@ -27,6 +27,7 @@ from switch.config import AgentConfig, QueueConfig, TrunkGroupConfig
 from switch.trunks import FarEndReleased, Inbound
 
 QUEUE = "7001"
+EXPERT = "3000"
 DATA = KVList([("CustomerID", "C-1"), ("Segment", "Gold")])
 
 
@@ -36,7 +37,7 @@ def build(concurrent: int) -> tuple[Switch, list[str], list[str]]:
     callers = [f"1{i:05d}" for i in range(n)]
     agents = [f"2{i:05d}" for i in range(n)]
     config = SwitchConfig(
-        extensions=(*callers, *agents),
+        extensions=(*callers, *agents, EXPERT),
         agents=tuple(AgentConfig(f"a{i}") for i in range(n)),
         queues=(QueueConfig(QUEUE, ring_no_answer_seconds=30),),
         trunk_groups=(TrunkGroupConfig("pstn", ("+",), channels=n),),
@@ -65,9 +66,12 @@ def lifecycles(switch: Switch, caller: str, count: int) -> tuple[float, int]:
         agent = arrived[-1].this_dn  # type: ignore[attr-defined]
         events += len(arrived)
         events += len(switch.answer_call(agent, conn, now=now))
-        events += len(switch.hold_call(agent, conn, now=now))
-        events += len(switch.retrieve_call(agent, conn, now=now))
         events += len(switch.attach_user_data(agent, conn, DATA, now=now))
+        consulting = switch.initiate_consultation(agent, conn, EXPERT, now=now)
+        consult: ConnID = consulting[1].conn_id  # type: ignore[attr-defined]
+        events += len(consulting)
+        events += len(switch.answer_call(EXPERT, consult, now=now))
+        events += len(switch.complete_transfer(agent, conn, consult, now=now))
         events += len(switch.on_trunk_report(FarEndReleased(conn), now=now))
         events += len(switch.advance(now))
         switch.take_commands()
@@ -103,8 +107,8 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "switch",
-                "lifecycle": "inbound trunk->queue->agent answers->hold->retrieve->attach->"
-                "caller hangs up",
+                "lifecycle": "inbound trunk->queue->agent answers->attach->consult transfer "
+                "to an expert->caller hangs up",
                 "at_10_calls": {k: round(v, 2) for k, v in small.items()},
                 "at_10000_calls": {k: round(v, 2) for k, v in large.items()},
                 "per_event_cost_ratio_10000_vs_10": round(ratio, 3),

@@ -570,9 +570,8 @@ class Switch:
                     other_present=len(call.others(party)) == 1,
                 )
             )
-        if not call.others(held):
-            self._end(call)
-        return events
+        # the transferring agent is free again (or in after-call work)
+        return events + self._after_release(held, call, now)
 
     def complete_conference(
         self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, now: float

@@ -241,3 +241,17 @@ def test_trunk_to_trunk_transfer_is_refused(switch: Switch) -> None:
     with pytest.raises(SwitchError) as info:
         switch.complete_transfer(A, conn, consult, now=4)
     assert info.value.code is ErrorCode.UnsupportedOperation
+
+
+def test_an_agent_who_transfers_an_acd_call_takes_the_next_one(switch: Switch) -> None:
+    switch.agent_login(B, "agent1", now=0, queue=Q)
+    switch.agent_ready(B, now=0)
+    conn = switch.make_call(A, Q, now=1)[0].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(B, conn, now=2)
+    waiting = switch.make_call(D, Q, now=3)[0].conn_id  # type: ignore[attr-defined]
+    assert switch.waiting(Q) == [waiting]
+    consult = switch.initiate_consultation(B, conn, C, now=4)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(C, consult, now=5)
+    done = switch.complete_transfer(B, conn, consult, now=6)
+    assert [(type(e).__name__, e.this_dn) for e in done][-1] == ("EventRinging", B)  # type: ignore[attr-defined]
+    assert switch.waiting(Q) == []
