@@ -23,6 +23,7 @@ from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
 from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, TrunkGroupConfig
+from switch.agents import AgentState
 from switch.pbx import PartyState
 from switch.trunks import (
     Alerting,
@@ -277,6 +278,22 @@ class SwitchMachine(RuleBasedStateMachine):
             if p.dn == QUEUE and p.state is PartyState.Queued
         ]
         assert sorted(self.switch.waiting(QUEUE)) == sorted(queued)
+
+    @invariant()
+    def no_idle_agent_while_calls_wait(self) -> None:
+        """A ready agent of the queue on a free DN never sits idle while a call waits."""
+        if not self.switch.waiting(QUEUE):
+            return
+        for dn in EXTENSIONS:
+            agent = self.switch.agent_at(dn)
+            if agent is None or agent.queue != QUEUE or agent.state is not AgentState.Ready:
+                continue
+            busy = any(
+                p.dn == dn and p.state not in (PartyState.Held, PartyState.Released)
+                for c in self.switch.calls_at(dn)
+                for p in c.parties
+            )
+            assert busy or self.switch.dnd(dn), f"agent on {dn} idle while calls wait"
 
     @invariant()
     def at_most_one_active_party_per_extension(self) -> None:
