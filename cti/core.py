@@ -23,13 +23,15 @@ from typing import Any
 
 from protocol import wire
 from protocol.codec import decode, encode
-from protocol.enums import AddressInfoType, RegisterMode
+from protocol.enums import AddressInfoType, AgentWorkMode, MakeCallType, RegisterMode
 from protocol.errors import ErrorCode, FrameError, MessageError
 from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
     Event,
+    EventAddressInfo,
     EventError,
+    EventPartyInfo,
     EventRegistered,
     EventServerInfo,
     KeepAliveAnswer,
@@ -43,6 +45,7 @@ from protocol.messages import (
     RequestAlternateCall,
     RequestAnswerCall,
     RequestAttachUserData,
+    RequestClearCall,
     RequestCompleteConference,
     RequestCompleteTransfer,
     RequestDeleteFromConference,
@@ -53,18 +56,23 @@ from protocol.messages import (
     RequestInitiateTransfer,
     RequestMakeCall,
     RequestMuteTransfer,
+    RequestQueryAddress,
+    RequestQueryCall,
     RequestReconnectCall,
+    RequestRedirectCall,
     RequestRegisterAddress,
     RequestRegisterClient,
     RequestReleaseCall,
     RequestRetrieveCall,
     RequestRouteCall,
+    RequestSendDTMF,
     RequestSetDNDOff,
     RequestSetDNDOn,
     RequestSingleStepTransfer,
     RequestUpdateUserData,
 )
 from protocol.values import ConnID, KVList
+from switch.calls import PartyState
 from switch.pbx import Switch, SwitchError
 from switch.trunks import TrunkDriver
 
@@ -167,6 +175,11 @@ class TServerCore:
             RequestMuteTransfer: self._on_mute_transfer,
             RequestAlternateCall: self._on_alternate_call,
             RequestReconnectCall: self._on_reconnect_call,
+            RequestClearCall: self._on_clear_call,
+            RequestRedirectCall: self._on_redirect_call,
+            RequestSendDTMF: self._on_send_dtmf,
+            RequestQueryAddress: self._on_query_address,
+            RequestQueryCall: self._on_query_call,
         }
         self._woken: set[Session] = set()
 
@@ -333,6 +346,12 @@ class TServerCore:
 
     def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
         self._require_control(session, req.this_dn)
+        if req.make_call_type is not MakeCallType.Regular:
+            raise _Refusal(
+                ErrorCode.UnsupportedOperation,
+                f"MakeCallType {req.make_call_type.name} is not supported yet (Regular is)",
+                this_dn=req.this_dn,
+            )
         events = self.switch.make_call(req.this_dn, req.other_dn, now=now, user_data=req.user_data)
         self._publish(events, now, session, req)
 
@@ -488,6 +507,98 @@ class TServerCore:
         self._require_control(session, req.this_dn)
         events = self.switch.reconnect_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
         self._publish(events, now, session, req)
+
+    def _on_clear_call(self, session: Session, req: RequestClearCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        self._publish(self.switch.clear_call(req.this_dn, req.conn_id, now=now), now, session, req)
+
+    def _on_redirect_call(self, session: Session, req: RequestRedirectCall, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.redirect_call(req.this_dn, req.conn_id, req.other_dn, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_send_dtmf(self, session: Session, req: RequestSendDTMF, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.send_dtmf(req.this_dn, req.conn_id, req.dtmf_digits, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_query_address(self, session: Session, req: RequestQueryAddress, now: float) -> None:
+        """EventAddressInfo, to the requester only; any configured DN may be asked about."""
+        dn = req.this_dn
+        if not self.switch.has_dn(dn):
+            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        kind = req.address_info_type
+        agent = self.switch.agent_at(dn)
+        status: int
+        if kind is AddressInfoType.AddressStatus:
+            status = int(self.switch.dn_status(dn))
+        elif kind is AddressInfoType.AddressType:
+            status = int(self.switch.address_type(dn))
+        elif kind is AddressInfoType.AgentStatus:
+            status = int(agent.work_mode or AgentWorkMode.Unknown) if agent else 0
+        elif kind in (
+            AddressInfoType.NumberOfAgentsInQueue,
+            AddressInfoType.NumberOfAvailableAgentsInQueue,
+        ):
+            logged, free = self.switch.agents_in_queue(dn)
+            status = logged if kind is AddressInfoType.NumberOfAgentsInQueue else free
+        elif kind is AddressInfoType.NumberOfCallsInQueue:
+            status = len(self.switch.waiting(dn))
+        elif kind is AddressInfoType.CallsQuery:
+            calls = self.switch.calls_at(dn)
+            status = len(calls)
+        else:
+            raise _Refusal(
+                ErrorCode.UnsupportedOperation,
+                f"AddressInfoType {kind.name} is not supported yet",
+                this_dn=dn,
+            )
+        extensions = KVList(
+            [("conn-id", str(c.conn_id)) for c in self.switch.calls_at(dn)]
+            + ([("agent-id", agent.agent_id), ("agent-state", agent.state.value)] if agent else [])
+        )
+        info = EventAddressInfo(
+            reference_id=req.reference_id,
+            this_dn=dn,
+            address_info_type=kind,
+            address_info_status=status,
+            agent_id=agent.agent_id if agent else None,
+            this_queue=agent.queue if agent else None,
+            extensions=extensions,
+        )
+        self._deliver_to(session, self._stamp(info, now))
+
+    def _on_query_call(self, session: Session, req: RequestQueryCall, now: float) -> None:
+        """EventPartyInfo, to the requester only: the call and, in Extensions, its parties."""
+        call = self.switch.call(req.conn_id)
+        if call is None or call.party_at(req.this_dn) is None:
+            raise _Refusal(
+                ErrorCode.InvalidConnID,
+                f"no call {req.conn_id} at {req.this_dn}",
+                this_dn=req.this_dn,
+            )
+        parties = KVList(
+            (
+                "party",
+                KVList([("dn", p.dn), ("role", p.role.name), ("state", p.state.value)]),
+            )
+            for p in call.parties
+            if p.state is not PartyState.Released
+        )
+        info = EventPartyInfo(
+            reference_id=req.reference_id,
+            this_dn=req.this_dn,
+            conn_id=call.conn_id,
+            call_id=call.call_id,
+            call_type=call.call_type,
+            call_info_type=req.call_info_type,
+            ani=call.ani,
+            dnis=call.dnis,
+            user_data=call.user_data,
+            call_uuid=call.call_uuid,
+            extensions=KVList([("parties", parties)]),
+        )
+        self._deliver_to(session, self._stamp(info, now))
 
     # ----------------------------------------------------------------------------------------
     # Time

@@ -1993,7 +1993,7 @@ class EventDTMFSent(Event):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestRedirectCall)
+@message(MessageType.RequestRedirectCall, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestRedirectCall(Request):
     """Redirect the call ConnID ringing on ThisDN to OtherDN."""
@@ -2035,7 +2035,7 @@ class EventPartyInfo(Event):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestClearCall)
+@message(MessageType.RequestClearCall, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestClearCall(Request):
     """Release every party of the call ConnID."""

@@ -36,7 +36,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.enums import AddressStatus, AgentWorkMode, CallState, CallType, DNRole, RouteType
+from protocol.enums import (
+    AddressStatus,
+    AddressType,
+    AgentWorkMode,
+    CallState,
+    CallType,
+    DNRole,
+    RouteType,
+)
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
@@ -44,6 +52,7 @@ from protocol.messages import (
     EventAttachedDataChanged,
     EventDNDOff,
     EventDNDOn,
+    EventDTMFSent,
     EventNetworkReached,
     EventPartyAdded,
     EventPartyChanged,
@@ -82,6 +91,7 @@ from switch.trunks import (
     InboundRejected,
     NoAnswer,
     ReleaseTrunk,
+    SendDigits,
     SitDetected,
     TrunkCommand,
     TrunkReport,
@@ -219,6 +229,23 @@ class Switch:
 
     def dnd(self, dn: str) -> bool:
         return dn in self._dnd
+
+    def agents_in_queue(self, queue: str) -> tuple[int, int]:
+        """(logged in, ready and free) agents of an ACD queue."""
+        logged = [a for a in self._agents_by_id.values() if a.queue == queue]
+        free = [
+            a
+            for a in logged
+            if a.state is AgentState.Ready and not self._active(a.dn) and a.dn not in self._dnd
+        ]
+        return len(logged), len(free)
+
+    def address_type(self, dn: str) -> AddressType:
+        if dn in self._queues:
+            return AddressType.Queue
+        if dn in self._routing_points:
+            return AddressType.RouteDN
+        return AddressType.DN
 
     def trunks_in_use(self, group: str) -> int:
         return self._trunks_in_use.get(group, 0)
@@ -449,6 +476,101 @@ class Switch:
         if party.state is not PartyState.Routing:
             return []
         return self._route(call, party, self._routing_points[dn].default_destination, now)
+
+    # ----------------------------------------------------------------------------------------
+    # Clear, redirect, DTMF
+
+    def clear_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
+        """ClearCall: every party leaves the call, this DN first; each gets EventReleased with
+        CallState Cleared (a queue or routing point holding it, EventAbandoned)."""
+        call, party = self._party(this_dn, conn_id)
+        ordered = [party, *call.others(party)]
+        events: list[Event] = []
+        for member in ordered:
+            peer = self._peer(call, member)
+            if member.state in (PartyState.Queued, PartyState.Routing):
+                if member.state is PartyState.Queued:
+                    del self._waiting[member.dn][call.conn_id]
+                events += self._move(
+                    call, member, PartyInput.Abandon, other=peer, call_state=CallState.Cleared
+                )
+            else:
+                events += self._move(
+                    call, member, PartyInput.Release, other=peer, call_state=CallState.Cleared
+                )
+        self._end(call)
+        for member in ordered:
+            events += self._after_release(member, call, now)
+        return events
+
+    def redirect_call(
+        self, this_dn: str, conn_id: ConnID, other_dn: str, *, now: float
+    ) -> list[Event]:
+        """RedirectCall: the call ringing at this DN rings `other_dn` instead. This DN gets
+        EventReleased (CallState Redirected); the new destination is offered the call."""
+        call, party = self._party(this_dn, conn_id)
+        if party.state is not PartyState.Ringing:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {party.state.value} in the call: only a ringing call is redirected",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if not self.has_dn(other_dn) or call.party_at(other_dn) is not None:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"redirect destination {other_dn!r} is not a configured DN outside the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"redirect destination {other_dn} is busy",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        events = self._move(
+            call, party, PartyInput.Release, other=call.origin, call_state=CallState.Redirected
+        )
+        call.destination = Party(other_dn, DNRole.Destination)
+        events += self._offer(call, other_dn, now)
+        return events + self._agent_free(this_dn, now, idle_from_now=False)
+
+    def send_dtmf(self, this_dn: str, conn_id: ConnID, digits: str, *, now: float) -> list[Event]:
+        """SendDTMF: send digits on a connected call (through its trunk, when it has one);
+        EventDTMFSent to this DN."""
+        del now
+        call, party = self._party(this_dn, conn_id)
+        if party.state is not PartyState.Established:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {party.state.value} in the call: DTMF needs a connected call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if not digits or any(d not in "0123456789*#ABCD" for d in digits.upper()):
+            raise SwitchError(
+                ErrorCode.InvalidAttribute,
+                f"DTMFDigits {digits!r} are not DTMF digits (0-9, *, #, A-D)",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if call.trunk_group is not None:
+            self._commands.append(SendDigits(call.trunk_group, call.conn_id, digits))
+        return [
+            EventDTMFSent(
+                **_only(
+                    EventDTMFSent,
+                    this_dn=this_dn,
+                    conn_id=call.conn_id,
+                    call_id=call.call_id,
+                    ani=call.ani,
+                    dnis=call.dnis,
+                    user_data=call.user_data,
+                )
+            )
+        ]
 
     # ----------------------------------------------------------------------------------------
     # Consultation, transfer and conference
@@ -935,19 +1057,22 @@ class Switch:
         return events + self._distribute(queue, now)
 
     def _after_release(self, party: Party, call: Call, now: float) -> list[Event]:
-        """An agent's ACD call ended: after-call work, or ready for the next call."""
+        """A party left a call: if an agent is logged in on its DN, an ACD call sends it to
+        after-call work (when its queue has some); otherwise it may take the next call."""
         agent = self._agents_by_dn.get(party.dn)
-        if agent is None or party.queue not in self._queues or party.role is DNRole.Origination:
-            return []
-        if agent.state is not AgentState.Ready or party.state is not PartyState.Released:
+        if agent is None or party.external or party.state is not PartyState.Released:
             return []
         del call
-        acw = self._queues[party.queue].after_call_work_seconds
-        if acw > 0:
-            event = self._agent_move(agent, AgentInput.NotReady, AgentWorkMode.AfterCallWork, None)
-            agent.ready_since = None
-            agent.timer = self._schedule(now + acw, "after-call-work", agent.dn)
-            return [event]
+        acd = party.queue in self._queues and party.role is not DNRole.Origination
+        if acd and agent.state is AgentState.Ready and party.queue is not None:
+            acw = self._queues[party.queue].after_call_work_seconds
+            if acw > 0:
+                event = self._agent_move(
+                    agent, AgentInput.NotReady, AgentWorkMode.AfterCallWork, None
+                )
+                agent.ready_since = None
+                agent.timer = self._schedule(now + acw, "after-call-work", agent.dn)
+                return [event]
         return self._agent_free(party.dn, now, idle_from_now=True)
 
     def _after_call_work_over(self, timer: _Timer, now: float) -> list[Event]:

@@ -28,6 +28,7 @@ from protocol.messages import (
     RequestRegisterClient,
     RequestReleaseCall,
 )
+from protocol.values import KVList
 from switch import Switch, SwitchConfig
 
 NOW = 1_700_000_000.25
@@ -272,6 +273,7 @@ def test_oversized_frame_closes(core: TServerCore) -> None:
 def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     """docs/protocol.md says which event answers each request; check the core does that for
     every request it carries out."""
+    from protocol.enums import AddressInfoType
     from protocol.messages import (
         RequestAgentLogin,
         RequestAgentLogout,
@@ -279,6 +281,7 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestAgentReady,
         RequestAlternateCall,
         RequestAttachUserData,
+        RequestClearCall,
         RequestCompleteConference,
         RequestCompleteTransfer,
         RequestDeleteFromConference,
@@ -288,9 +291,13 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestInitiateConference,
         RequestInitiateTransfer,
         RequestMuteTransfer,
+        RequestQueryAddress,
+        RequestQueryCall,
         RequestReconnectCall,
+        RequestRedirectCall,
         RequestRetrieveCall,
         RequestRouteCall,
+        RequestSendDTMF,
         RequestSetDNDOff,
         RequestSetDNDOn,
         RequestSingleStepTransfer,
@@ -393,6 +400,23 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     ask(b, RequestMuteTransfer(reference_id=35, this_dn="1002", conn_id=conn, other_dn="1003"))
     send(core, a, RequestReleaseCall(reference_id=36, this_dn="1001", conn_id=conn))
     received(a), received(b), received(c)
+    # redirect, DTMF, queries, clear
+    conn = ask(a, RequestMakeCall(reference_id=40, this_dn="1001", other_dn="1002")).conn_id  # type: ignore[attr-defined]
+    received(b)
+    ask(b, RequestRedirectCall(reference_id=41, this_dn="1002", conn_id=conn, other_dn="1003"))
+    received(a), received(c)
+    send(core, c, RequestAnswerCall(reference_id=42, this_dn="1003", conn_id=conn))
+    received(a), received(c)
+    ask(a, RequestSendDTMF(reference_id=43, this_dn="1001", conn_id=conn, dtmf_digits="12"))
+    ask(
+        a,
+        RequestQueryAddress(
+            reference_id=44, this_dn="1003", address_info_type=AddressInfoType.AddressStatus
+        ),
+    )
+    ask(a, RequestQueryCall(reference_id=45, this_dn="1001", conn_id=conn, call_info_type=0))
+    ask(a, RequestClearCall(reference_id=46, this_dn="1001", conn_id=conn))
+    received(c)
     router = client(core, "5001")
     send(core, a, RequestMakeCall(reference_id=18, this_dn="1001", other_dn="5001"))
     [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest
@@ -418,3 +442,66 @@ def test_protocol_md_names_the_handled_requests(core: TServerCore) -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
     status = text.split("Requests this server carries out today:", 1)[1].split("\n\n", 1)[0]
     assert set(re.findall(r"Request\w+", status)) == {c.__name__ for c in core.handled_requests}
+
+
+def test_query_address_and_query_call(core: TServerCore) -> None:
+    from protocol.enums import AddressInfoType, AddressStatus
+    from protocol.messages import (
+        EventAddressInfo,
+        EventPartyInfo,
+        RequestQueryAddress,
+        RequestQueryCall,
+    )
+
+    a = client(core, "1001")
+    watcher = client(core, "1002", mode=RegisterMode.Monitor)
+    send(core, a, RequestMakeCall(reference_id=7, this_dn="1001", other_dn="1002"))
+    [dialing] = received(a)
+    received(watcher)
+    send(
+        core,
+        a,
+        RequestQueryAddress(
+            reference_id=8, this_dn="1002", address_info_type=AddressInfoType.AddressStatus
+        ),
+    )
+    [info] = received(a)
+    assert isinstance(info, EventAddressInfo) and info.reference_id == 8
+    assert info.address_info_status == AddressStatus.Ringing
+    assert received(watcher) == []  # the answer goes to the requester only
+    send(
+        core,
+        a,
+        RequestQueryCall(reference_id=9, this_dn="1001", conn_id=dialing.conn_id, call_info_type=0),
+    )  # type: ignore[attr-defined]
+    [party_info] = received(a)
+    assert isinstance(party_info, EventPartyInfo) and party_info.reference_id == 9
+    assert party_info.extensions is not None
+    parties = party_info.extensions.get("parties")
+    assert isinstance(parties, KVList)
+    assert [p.get("dn") for _, p in parties] == ["1001", "1002"]  # type: ignore[union-attr]
+    send(
+        core,
+        a,
+        RequestQueryAddress(
+            reference_id=10, this_dn="1002", address_info_type=AddressInfoType.QueueStatus
+        ),
+    )
+    [err] = received(a)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.UnsupportedOperation
+
+
+def test_unsupported_make_call_type_is_refused(core: TServerCore) -> None:
+    from protocol.enums import MakeCallType
+
+    a = client(core, "1001")
+    send(
+        core,
+        a,
+        RequestMakeCall(
+            reference_id=7, this_dn="1001", other_dn="1002", make_call_type=MakeCallType.DirectAgent
+        ),
+    )
+    [err] = received(a)
+    assert isinstance(err, EventError) and err.error_code == ErrorCode.UnsupportedOperation
+    assert core.switch.calls == []

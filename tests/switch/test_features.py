@@ -193,3 +193,55 @@ def test_agent_login_to_unknown_queue(switch: Switch) -> None:
     with pytest.raises(SwitchError) as info:
         switch.agent_login(A, "agent1", now=0, queue="7999")
     assert info.value.code is ErrorCode.DNNotConfigured
+
+
+def test_clear_call_releases_everyone(switch: Switch) -> None:
+    conn = connected(switch)
+    cleared = switch.clear_call(B, conn, now=2)
+    assert [(type(e).__name__, e.this_dn, getattr(e, "call_state", None)) for e in cleared] == [  # type: ignore[attr-defined]
+        ("EventReleased", B, CallState.Cleared),
+        ("EventReleased", A, CallState.Cleared),
+    ]
+    assert switch.calls == []
+
+
+def test_clear_call_while_queued(switch: Switch) -> None:
+    conn = switch.make_call(A, "7001", now=0)[0].conn_id  # type: ignore[attr-defined]
+    cleared = switch.clear_call(A, conn, now=1)
+    assert [(type(e).__name__, e.this_dn) for e in cleared] == [  # type: ignore[attr-defined]
+        ("EventReleased", A),
+        ("EventAbandoned", "7001"),
+    ]
+    assert switch.waiting("7001") == []
+
+
+def test_redirect_a_ringing_call(switch: Switch) -> None:
+    conn = switch.make_call(A, B, now=0)[0].conn_id  # type: ignore[attr-defined]
+    moved = switch.redirect_call(B, conn, C, now=1)
+    assert [(type(e).__name__, e.this_dn, e.other_dn) for e in moved] == [  # type: ignore[attr-defined]
+        ("EventReleased", B, A),
+        ("EventRinging", C, A),
+    ]
+    assert getattr(moved[0], "call_state", None) is CallState.Redirected
+    answered = switch.answer_call(C, conn, now=2)
+    assert [(type(e).__name__, e.this_dn) for e in answered] == [  # type: ignore[attr-defined]
+        ("EventEstablished", C),
+        ("EventEstablished", A),
+    ]
+    with pytest.raises(SwitchError) as info:
+        switch.redirect_call(C, conn, B, now=3)  # no longer ringing
+    assert info.value.code is ErrorCode.InvalidState
+
+
+def test_send_dtmf(switch: Switch) -> None:
+    from protocol.messages import EventDTMFSent
+
+    conn = switch.make_call(A, B, now=0)[0].conn_id  # type: ignore[attr-defined]
+    with pytest.raises(SwitchError):
+        switch.send_dtmf(A, conn, "12", now=1)  # not connected yet
+    switch.answer_call(B, conn, now=1)
+    [sent] = switch.send_dtmf(A, conn, "12#", now=2)
+    assert isinstance(sent, EventDTMFSent) and sent.this_dn == A and sent.conn_id == conn
+    with pytest.raises(SwitchError) as info:
+        switch.send_dtmf(A, conn, "1x", now=3)
+    assert info.value.code is ErrorCode.InvalidAttribute

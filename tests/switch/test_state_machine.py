@@ -22,8 +22,8 @@ from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
-from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, TrunkGroupConfig
 from switch.agents import AgentState
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, TrunkGroupConfig
 from switch.pbx import PartyState
 from switch.trunks import (
     Alerting,
@@ -175,14 +175,22 @@ class SwitchMachine(RuleBasedStateMachine):
         operation = self.switch.alternate_call if which else self.switch.reconnect_call
         self.apply(operation, dn, self.pick(data), self.pick(data))
 
-    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data(), which=st.integers(0, 2))
+    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data(), which=st.integers(0, 3))
     def one_step(self, dn: str, destination: str, data: st.DataObject, which: int) -> None:
         operation = [
             self.switch.single_step_transfer,
             self.switch.mute_transfer,
             self.switch.delete_from_conference,
+            self.switch.redirect_call,
         ][which]
         self.apply(operation, dn, self.pick(data), destination)
+
+    @rule(dn=ANY_DN, data=st.data(), digits=st.sampled_from(["12#", "x"]))
+    def clear_or_dtmf(self, dn: str, data: st.DataObject, digits: str) -> None:
+        if data.draw(st.booleans()):
+            self.apply(self.switch.clear_call, dn, self.pick(data))
+        else:
+            self.apply(self.switch.send_dtmf, dn, self.pick(data), digits)
 
     @rule(dn=ANY_DN, number=st.sampled_from(["91", "92", "93", "8"]))
     def dial_out(self, dn: str, number: str) -> None:

@@ -236,3 +236,13 @@ def test_inbound_rejected(switch: Switch, inbound: Inbound, reason: str) -> None
     [rejected] = switch.take_commands()
     assert isinstance(rejected, InboundRejected) and reason in rejected.reason
     assert switch.calls == []
+
+
+def test_dtmf_goes_out_on_the_trunk(switch: Switch) -> None:
+    from switch.trunks import SendDigits
+
+    conn = dial(switch)
+    switch.on_trunk_report(Answered(conn), now=1)
+    switch.take_commands()
+    switch.send_dtmf(A, conn, "1234", now=2)
+    assert switch.take_commands() == [SendDigits("pstn", conn, "1234")]
