@@ -23,7 +23,13 @@ from typing import Any
 
 from protocol import wire
 from protocol.codec import decode, encode
-from protocol.enums import AddressInfoType, AgentWorkMode, MakeCallType, RegisterMode
+from protocol.enums import (
+    AddressInfoType,
+    AgentWorkMode,
+    MakeCallType,
+    RegisterMode,
+    TreatmentType,
+)
 from protocol.errors import ErrorCode, FrameError, MessageError
 from protocol.framer import Framer
 from protocol.messages import (
@@ -44,6 +50,7 @@ from protocol.messages import (
     RequestAgentReady,
     RequestAlternateCall,
     RequestAnswerCall,
+    RequestApplyTreatment,
     RequestAttachUserData,
     RequestClearCall,
     RequestCompleteConference,
@@ -51,6 +58,9 @@ from protocol.messages import (
     RequestDeleteFromConference,
     RequestDeletePair,
     RequestDeleteUserData,
+    RequestGiveMusicTreatment,
+    RequestGiveRingBackTreatment,
+    RequestGiveSilenceTreatment,
     RequestHoldCall,
     RequestInitiateConference,
     RequestInitiateTransfer,
@@ -180,6 +190,10 @@ class TServerCore:
             RequestSendDTMF: self._on_send_dtmf,
             RequestQueryAddress: self._on_query_address,
             RequestQueryCall: self._on_query_call,
+            RequestApplyTreatment: self._on_apply_treatment,
+            RequestGiveMusicTreatment: self._on_give_treatment,
+            RequestGiveSilenceTreatment: self._on_give_treatment,
+            RequestGiveRingBackTreatment: self._on_give_treatment,
         }
         self._woken: set[Session] = set()
 
@@ -506,6 +520,36 @@ class TServerCore:
     def _on_reconnect_call(self, session: Session, req: RequestReconnectCall, now: float) -> None:
         self._require_control(session, req.this_dn)
         events = self.switch.reconnect_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_apply_treatment(self, session: Session, req: RequestApplyTreatment, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.apply_treatment(
+            req.this_dn, req.conn_id, req.treatment_type, now=now, parms=req.treatment_parms
+        )
+        self._publish(events, now, session, req)
+
+    def _on_give_treatment(
+        self,
+        session: Session,
+        req: RequestGiveMusicTreatment | RequestGiveSilenceTreatment | RequestGiveRingBackTreatment,
+        now: float,
+    ) -> None:
+        """The older Give*Treatment requests: ApplyTreatment with a fixed TreatmentType."""
+        self._require_control(session, req.this_dn)
+        treatment = {
+            RequestGiveMusicTreatment: TreatmentType.Music,
+            RequestGiveSilenceTreatment: TreatmentType.Silence,
+            RequestGiveRingBackTreatment: TreatmentType.RingBack,
+        }[type(req)]
+        pairs: list[tuple[str, str | int]] = []
+        if req.timeout is not None:
+            pairs.append(("Duration", req.timeout))
+        if isinstance(req, RequestGiveMusicTreatment) and req.music_path is not None:
+            pairs.append(("MusicPath", req.music_path))
+        events = self.switch.apply_treatment(
+            req.this_dn, req.conn_id, treatment, now=now, parms=KVList(pairs) if pairs else None
+        )
         self._publish(events, now, session, req)
 
     def _on_clear_call(self, session: Session, req: RequestClearCall, now: float) -> None:

@@ -15,6 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from protocol.enums import TreatmentType
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
 from switch.config import (
@@ -373,6 +374,26 @@ MODELS: list[CallModel] = [
         ],
     ),
     CallModel(
+        "Treatment on a routing point, then routed",
+        f"{GENEM}CallTreatmentEvents (EventTreatmentApplied, EventTreatmentEnd)",
+        [
+            (f"MakeCall {A} -> {R}", _make(A, R, 0)),
+            (f"ApplyTreatment {R} Music", _on_call("apply_treatment", R, 1, TreatmentType.Music)),
+            (
+                f"ApplyTreatment {R} PlayAnnouncement {{Duration: 3}}",
+                _on_call(
+                    "apply_treatment",
+                    R,
+                    2,
+                    TreatmentType.PlayAnnouncement,
+                    KVList([("Duration", 3)]),
+                ),
+            ),
+            ("3 s later", _call("advance", 5.0)),
+            (f"RouteCall {R} -> {C}", _on_call("route_call", R, 6, C)),
+        ],
+    ),
+    CallModel(
         "Routing timeout: the default route",
         f"{GENEM}CallRoutingEvents (EventRouteUsed is also sent on default routing)",
         [
@@ -398,6 +419,8 @@ _SHOWN = (
     "agent_work_mode",
     "ani",
     "dnis",
+    "treatment_type",
+    "treatment_parms",
     "user_data",
 )
 

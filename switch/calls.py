@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from protocol.enums import CallType, DNRole
+from protocol.enums import CallType, DNRole, TreatmentType
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
@@ -144,6 +144,9 @@ class Party:
     #: When `timer` falls due, and its kind (kept so it can follow the party into another call).
     timer_due: float = 0.0
     timer_kind: str = ""
+    #: The treatment a routing point or queue is giving the call, and its end timer.
+    treatment: tuple[TreatmentType, KVList | None] | None = None
+    treatment_timer: int | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -44,6 +44,7 @@ from protocol.enums import (
     CallType,
     DNRole,
     RouteType,
+    TreatmentType,
 )
 from protocol.errors import ErrorCode
 from protocol.messages import (
@@ -57,6 +58,8 @@ from protocol.messages import (
     EventPartyAdded,
     EventPartyChanged,
     EventPartyDeleted,
+    EventTreatmentApplied,
+    EventTreatmentEnd,
     Message,
 )
 from protocol.values import ConnID, KVList, KVValue
@@ -115,6 +118,21 @@ _STATUS_BY_PRIORITY = (
     (PartyState.Busy, AddressStatus.Dialing),
     (PartyState.Held, AddressStatus.Held),
 )
+
+#: The tenant reported in CustomerID where an event must carry one.
+CUSTOMER_ID = "Resources"
+
+#: Treatments the switch gives, with their default duration in seconds (None: until the call
+#: leaves the routing point or queue).
+_TREATMENTS: dict[TreatmentType, int | None] = {
+    TreatmentType.Music: None,
+    TreatmentType.RingBack: None,
+    TreatmentType.Silence: None,
+    TreatmentType.Busy: None,
+    TreatmentType.FastBusy: None,
+    TreatmentType.PlayAnnouncement: 5,
+    TreatmentType.RAN: 5,
+}
 
 #: The CallState of EventEstablished by what answered an outbound call.
 _ANSWER_STATES = {
@@ -280,6 +298,8 @@ class Switch:
                 events += self._route_timeout(timer, now)
             elif timer.kind == "after-call-work":
                 events += self._after_call_work_over(timer, now)
+            elif timer.kind == "treatment-end":
+                events += self._treatment_over(timer, now)
         return events
 
     def _schedule(self, due: float, kind: str, *key: Any) -> int:
@@ -476,6 +496,88 @@ class Switch:
         if party.state is not PartyState.Routing:
             return []
         return self._route(call, party, self._routing_points[dn].default_destination, now)
+
+    # ----------------------------------------------------------------------------------------
+    # Treatments
+
+    def apply_treatment(
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        treatment: TreatmentType,
+        parms: KVList | None = None,
+        *,
+        now: float,
+    ) -> list[Event]:
+        """A routing point or queue gives the call waiting on it a treatment (music, ringback,
+        silence, busy, an announcement): EventTreatmentApplied; when TreatmentParms carry a
+        Duration (seconds; an announcement lasts 5 s by default), EventTreatmentEnd when it is
+        over. The treatment stops when the call leaves. Treatments that need the caller's
+        digits (collect digits, IVR) are not supported yet."""
+        call, party = self._party(this_dn, conn_id)
+        if party.state not in (PartyState.Routing, PartyState.Queued):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} is {party.state.value} in the call: treatments are given by a "
+                "routing point or queue holding the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if treatment not in _TREATMENTS:
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                f"TreatmentType {treatment.name} is not supported yet",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        duration = (parms or KVList()).get("Duration", _TREATMENTS[treatment])
+        if duration is not None and (not isinstance(duration, int) or duration < 0):
+            raise SwitchError(
+                ErrorCode.InvalidAttribute,
+                f"TreatmentParms Duration {duration!r} is not a number of seconds",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        party.treatment = (treatment, parms)
+        party.treatment_timer = None
+        if duration is not None:
+            party.treatment_timer = self._schedule(
+                now + duration, "treatment-end", call.conn_id, this_dn
+            )
+        return [self._treatment_event(EventTreatmentApplied, call, party)]
+
+    def _treatment_event(self, event_class: type[CallEvent], call: Call, party: Party) -> CallEvent:
+        assert party.treatment is not None
+        treatment, parms = party.treatment
+        return event_class(
+            **_only(
+                event_class,
+                this_dn=party.dn,
+                conn_id=call.conn_id,
+                call_type=call.call_type,
+                call_id=call.call_id,
+                this_dn_role=party.role,
+                customer_id=CUSTOMER_ID,
+                treatment_type=treatment,
+                treatment_parms=parms,
+                user_data=call.user_data,
+                call_uuid=call.call_uuid,
+                extensions=KVList(),
+            )
+        )
+
+    def _treatment_over(self, timer: _Timer, now: float) -> list[Event]:
+        del now
+        conn_id, dn = timer.key
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None or party.treatment_timer != timer.seq:
+            return []
+        if party.state not in (PartyState.Routing, PartyState.Queued):
+            return []
+        event = self._treatment_event(EventTreatmentEnd, call, party)
+        party.treatment, party.treatment_timer = None, None
+        return [event]
 
     # ----------------------------------------------------------------------------------------
     # Clear, redirect, DTMF

@@ -273,13 +273,14 @@ def test_oversized_frame_closes(core: TServerCore) -> None:
 def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     """docs/protocol.md says which event answers each request; check the core does that for
     every request it carries out."""
-    from protocol.enums import AddressInfoType
+    from protocol.enums import AddressInfoType, TreatmentType
     from protocol.messages import (
         RequestAgentLogin,
         RequestAgentLogout,
         RequestAgentNotReady,
         RequestAgentReady,
         RequestAlternateCall,
+        RequestApplyTreatment,
         RequestAttachUserData,
         RequestClearCall,
         RequestCompleteConference,
@@ -287,6 +288,9 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestDeleteFromConference,
         RequestDeletePair,
         RequestDeleteUserData,
+        RequestGiveMusicTreatment,
+        RequestGiveRingBackTreatment,
+        RequestGiveSilenceTreatment,
         RequestHoldCall,
         RequestInitiateConference,
         RequestInitiateTransfer,
@@ -420,6 +424,20 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     router = client(core, "5001")
     send(core, a, RequestMakeCall(reference_id=18, this_dn="1001", other_dn="5001"))
     [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest
+    waiting = request_.conn_id  # type: ignore[attr-defined]
+    music = TreatmentType.Music
+    ask(
+        router,
+        RequestApplyTreatment(
+            reference_id=50, this_dn="5001", conn_id=waiting, treatment_type=music
+        ),
+    )
+    ask(
+        router,
+        RequestGiveMusicTreatment(reference_id=51, this_dn="5001", conn_id=waiting, timeout=3),
+    )
+    ask(router, RequestGiveSilenceTreatment(reference_id=52, this_dn="5001", conn_id=waiting))
+    ask(router, RequestGiveRingBackTreatment(reference_id=53, this_dn="5001", conn_id=waiting))
     ask(
         router,
         RequestRouteCall(

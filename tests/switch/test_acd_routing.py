@@ -264,3 +264,45 @@ def test_queues_and_routing_points_cannot_originate(switch: Switch) -> None:
         with pytest.raises(SwitchError) as info:
             switch.make_call(dn, CALLER, now=0)
         assert info.value.code is ErrorCode.InvalidState
+
+
+def test_treatment_on_a_routing_point(switch: Switch) -> None:
+    from protocol.enums import TreatmentType
+    from protocol.messages import EventTreatmentApplied, EventTreatmentEnd
+    from protocol.values import KVList
+
+    conn = conn_of(switch.make_call(CALLER, RP, now=0))
+    [applied] = switch.apply_treatment(RP, conn, TreatmentType.Music, now=1)
+    assert isinstance(applied, EventTreatmentApplied)
+    assert (applied.this_dn, applied.treatment_type) == (RP, TreatmentType.Music)
+    parms = KVList([("Duration", 3)])
+    [again] = switch.apply_treatment(RP, conn, TreatmentType.PlayAnnouncement, now=2, parms=parms)
+    assert isinstance(again, EventTreatmentApplied) and again.treatment_parms == parms
+    assert switch.advance(4.9) == []
+    [ended] = switch.advance(5)
+    assert (
+        isinstance(ended, EventTreatmentEnd)
+        and ended.treatment_type is TreatmentType.PlayAnnouncement
+    )
+    # a treatment that outlives the routing is simply over
+    switch.apply_treatment(RP, conn, TreatmentType.RingBack, now=6, parms=KVList([("Duration", 5)]))
+    switch.route_call(RP, conn, PLAIN, now=7)
+    assert switch.advance(20) == []  # no EventTreatmentEnd once the call has left
+
+
+def test_treatment_errors(switch: Switch) -> None:
+    from protocol.enums import TreatmentType
+    from protocol.values import KVList
+
+    conn = conn_of(switch.make_call(CALLER, RP, now=0))
+    with pytest.raises(SwitchError) as info:
+        switch.apply_treatment(RP, conn, TreatmentType.CollectDigits, now=1)
+    assert info.value.code is ErrorCode.UnsupportedOperation
+    with pytest.raises(SwitchError) as info:
+        switch.apply_treatment(
+            RP, conn, TreatmentType.Music, now=1, parms=KVList([("Duration", "long")])
+        )
+    assert info.value.code is ErrorCode.InvalidAttribute
+    with pytest.raises(SwitchError) as info:
+        switch.apply_treatment(CALLER, conn, TreatmentType.Music, now=1)
+    assert info.value.code is ErrorCode.InvalidState

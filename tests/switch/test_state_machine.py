@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from protocol.enums import AgentWorkMode
+from protocol.enums import AgentWorkMode, TreatmentType
 from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
@@ -184,6 +184,18 @@ class SwitchMachine(RuleBasedStateMachine):
             self.switch.redirect_call,
         ][which]
         self.apply(operation, dn, self.pick(data), destination)
+
+    @rule(
+        dn=ANY_DN,
+        data=st.data(),
+        treatment=st.sampled_from(list(TreatmentType)),
+        duration=st.sampled_from([None, 1, "x"]),
+    )
+    def treatment(
+        self, dn: str, data: st.DataObject, treatment: TreatmentType, duration: Any
+    ) -> None:
+        parms = None if duration is None else KVList([("Duration", duration)])
+        self.apply(self.switch.apply_treatment, dn, self.pick(data), treatment, parms=parms)
 
     @rule(dn=ANY_DN, data=st.data(), digits=st.sampled_from(["12#", "x"]))
     def clear_or_dtmf(self, dn: str, data: st.DataObject, digits: str) -> None:
