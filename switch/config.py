@@ -69,6 +69,9 @@ class SwitchConfig:
     queues: tuple[QueueConfig, ...] = ()
     routing_points: tuple[RoutingPointConfig, ...] = ()
     trunk_groups: tuple[TrunkGroupConfig, ...] = ()
+    #: Seconds an extension may ring before the call is released with CallState NoAnswer
+    #: (0: it rings until answered or abandoned). ACD calls use their queue's ring-no-answer.
+    no_answer_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -115,7 +118,14 @@ class SwitchConfig:
     def from_mapping(cls, table: Mapping[str, Any]) -> SwitchConfig:
         """Read the `[switch]` table and its `[[switch.agent]]`, `[[switch.queue]]` and
         `[[switch.routing_point]]` arrays."""
-        unknown = set(table) - {"extensions", "agent", "queue", "routing_point", "trunk_group"}
+        unknown = set(table) - {
+            "extensions",
+            "agent",
+            "queue",
+            "routing_point",
+            "trunk_group",
+            "no_answer_seconds",
+        }
         if unknown:
             raise ConfigError(f"switch: unknown key(s) {', '.join(sorted(unknown))}")
         raw = table.get("extensions", [])
@@ -127,6 +137,7 @@ class SwitchConfig:
             queues=tuple(_queue(w, t) for w, t in _tables(table, "queue")),
             routing_points=tuple(_routing_point(w, t) for w, t in _tables(table, "routing_point")),
             trunk_groups=tuple(_trunk_group(w, t) for w, t in _tables(table, "trunk_group")),
+            no_answer_seconds=_seconds("switch", table, "no_answer_seconds", 0.0),
         )
 
 

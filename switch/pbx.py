@@ -300,6 +300,8 @@ class Switch:
                 events += self._after_call_work_over(timer, now)
             elif timer.kind == "treatment-end":
                 events += self._treatment_over(timer, now)
+            elif timer.kind == "no-answer":
+                events += self._no_answer(timer, now)
         return events
 
     def _schedule(self, due: float, kind: str, *key: Any) -> int:
@@ -1064,6 +1066,8 @@ class Switch:
             )
         party = Party(dn, DNRole.Destination, queue=via)
         self._add(call, party)
+        if self.config.no_answer_seconds > 0:
+            self._watch(party, call, now + self.config.no_answer_seconds, "no-answer")
         return self._move(call, party, PartyInput.Alert, other=caller)
 
     def _available_agent(self, queue: str) -> Agent | None:
@@ -1127,6 +1131,27 @@ class Switch:
                 ringing, call, now + self._queues[queue].ring_no_answer_seconds, "ring-no-answer"
             )
         return events
+
+    def _no_answer(self, timer: _Timer, now: float) -> list[Event]:
+        """An extension rang out: the call is released with CallState NoAnswer."""
+        conn_id, dn = timer.key
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None or party.timer != timer.seq:
+            return []
+        if party.state is not PartyState.Ringing:
+            return []
+        events = self._move(
+            call, party, PartyInput.RingNoAnswer, other=call.origin, call_state=CallState.NoAnswer
+        )
+        remaining = call.others(party)
+        if len(remaining) == 1:
+            events += self._leave_alone(
+                call, remaining[0], released_by=party, now=now, call_state=CallState.NoAnswer
+            )
+        if not call.others(party):
+            self._end(call)
+        return events + self._after_release(party, call, now)
 
     def _ring_no_answer(self, timer: _Timer, now: float) -> list[Event]:
         conn_id, dn = timer.key

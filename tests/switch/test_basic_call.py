@@ -208,3 +208,21 @@ def test_conn_ids_are_deterministic_per_seed() -> None:
     one = Switch(SwitchConfig(extensions=(A, B)), id_seed=99)
     two = Switch(SwitchConfig(extensions=(A, B)), id_seed=99)
     assert one.make_call(A, B, now=0)[0].conn_id == two.make_call(A, B, now=0)[0].conn_id
+
+
+def test_no_answer_on_an_extension() -> None:
+    switch = Switch(SwitchConfig(extensions=(A, B), no_answer_seconds=20), id_seed=1)
+    made = switch.make_call(A, B, now=0)
+    assert switch.next_deadline() == 20
+    assert switch.advance(19) == []
+    rang_out = switch.advance(20)
+    assert _view(rang_out) == [  # type: ignore[arg-type]
+        ("EventReleased", B, A, DEST, ORIG, INT, CallState.NoAnswer),
+        ("EventReleased", A, B, ORIG, DEST, INT, CallState.NoAnswer),
+    ]
+    assert switch.calls == []
+    # answered in time: nothing happens at the deadline
+    conn = switch.make_call(A, B, now=30)[0].conn_id
+    assert made[0].conn_id != conn
+    switch.answer_call(B, conn, now=31)
+    assert switch.advance(60) == []

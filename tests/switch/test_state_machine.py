@@ -75,6 +75,7 @@ class SwitchMachine(RuleBasedStateMachine):
             queues=(QueueConfig(QUEUE, ring_no_answer_seconds=5, after_call_work_seconds=3),),
             routing_points=(RoutingPointConfig(ROUTING_POINT, QUEUE, timeout_seconds=4),),
             trunk_groups=(TrunkGroupConfig("pstn", ("9",), channels=2),),
+            no_answer_seconds=7,
         )
         self.switch = Switch(config, id_seed=5)
         self.now = 0.0
