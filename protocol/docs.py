@@ -7,6 +7,7 @@ the part of the file between the markers, and a test fails when the file is stal
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 
@@ -191,16 +192,26 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def replace_section(document: str, begin: str, end: str, section: str) -> str:
+    """The document with the part from the `begin` marker through the `end` marker line
+    replaced by `section` (which carries both markers itself)."""
+    start = document.index(begin)
+    stop = document.index(end) + len(end) + 1
+    return document[:start] + section + document[stop:]
+
+
+def rewrite(path: Path, splice: Callable[[str], str]) -> None:
+    """Regenerate a document's generated part in place."""
+    path.write_text(splice(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def splice(document: str) -> str:
     """The document with its generated section replaced by a fresh one."""
-    start = document.index(BEGIN)
-    end = document.index(END) + len(END) + 1
-    return document[:start] + render() + document[end:]
+    return replace_section(document, BEGIN, END, render())
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0] if argv else "docs/protocol.md")
-    path.write_text(splice(path.read_text(encoding="utf-8")), encoding="utf-8")
+    rewrite(Path(argv[0] if argv else "docs/protocol.md"), splice)
     return 0
 
 

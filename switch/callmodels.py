@@ -15,6 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from protocol.docs import replace_section, rewrite
 from protocol.enums import TreatmentType
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
@@ -480,14 +481,11 @@ def render() -> str:
 
 
 def splice(document: str) -> str:
-    start = document.index(BEGIN)
-    end = document.index(END) + len(END) + 1
-    return document[:start] + render() + document[end:]
+    return replace_section(document, BEGIN, END, render())
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0] if argv else "docs/call-models.md")
-    path.write_text(splice(path.read_text(encoding="utf-8")), encoding="utf-8")
+    rewrite(Path(argv[0] if argv else "docs/call-models.md"), splice)
     return 0
 
 

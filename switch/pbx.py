@@ -620,20 +620,7 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
-        if not self.has_dn(other_dn) or call.party_at(other_dn) is not None:
-            raise SwitchError(
-                ErrorCode.DNNotConfigured,
-                f"redirect destination {other_dn!r} is not a configured DN outside the call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
-        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"redirect destination {other_dn} is busy",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._check_new_destination(call, this_dn, other_dn)
         events = self._move(
             call, party, PartyInput.Release, other=call.origin, call_state=CallState.Redirected
         )
@@ -912,27 +899,7 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
-        if not self.has_dn(other_dn) or other_dn == this_dn:
-            raise SwitchError(
-                ErrorCode.DNNotConfigured,
-                f"destination {other_dn!r} is not another configured DN",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
-        if call.party_at(other_dn) is not None:
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{other_dn} is already in the call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
-        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"destination {other_dn} is busy",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._check_new_destination(call, this_dn, other_dn)
         stayers = call.others(party)
         events = self._move(
             call,
@@ -1030,6 +997,31 @@ class Switch:
         return events + self._move(
             held_call, held, PartyInput.Retrieve, other=self._peer(held_call, held)
         )
+
+    def _check_new_destination(self, call: Call, this_dn: str, other_dn: str) -> None:
+        """A DN a call is moved to in one step (redirect, single-step transfer) must be a
+        configured DN, not already in the call, and not a busy extension."""
+        if not self.has_dn(other_dn) or other_dn == this_dn:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"destination {other_dn!r} is not another configured DN",
+                this_dn=this_dn,
+                conn_id=call.conn_id,
+            )
+        if call.party_at(other_dn) is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{other_dn} is already in the call",
+                this_dn=this_dn,
+                conn_id=call.conn_id,
+            )
+        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"destination {other_dn} is busy",
+                this_dn=this_dn,
+                conn_id=call.conn_id,
+            )
 
     def _two_calls(self, this_dn: str, conn_id: ConnID, held_id: ConnID) -> None:
         if conn_id == held_id:
