@@ -517,14 +517,12 @@ class Switch:
         over. The treatment stops when the call leaves. Treatments that need the caller's
         digits (collect digits, IVR) are not supported yet."""
         call, party = self._party(this_dn, conn_id)
-        if party.state not in (PartyState.Routing, PartyState.Queued):
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{this_dn} is {party.state.value} in the call: treatments are given by a "
-                "routing point or queue holding the call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._require_state(
+            party,
+            PartyState.Routing,
+            PartyState.Queued,
+            doing="give a treatment (only a routing point or queue holding the call does)",
+        )
         if treatment not in _TREATMENTS:
             raise SwitchError(
                 ErrorCode.UnsupportedOperation,
@@ -613,13 +611,9 @@ class Switch:
         """RedirectCall: the call ringing at this DN rings `other_dn` instead. This DN gets
         EventReleased (CallState Redirected); the new destination is offered the call."""
         call, party = self._party(this_dn, conn_id)
-        if party.state is not PartyState.Ringing:
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{this_dn} is {party.state.value} in the call: only a ringing call is redirected",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._require_state(
+            party, PartyState.Ringing, doing="be redirected (only a ringing call is)"
+        )
         self._check_new_destination(call, this_dn, other_dn)
         events = self._move(
             call, party, PartyInput.Release, other=call.origin, call_state=CallState.Redirected
@@ -633,13 +627,9 @@ class Switch:
         EventDTMFSent to this DN."""
         del now
         call, party = self._party(this_dn, conn_id)
-        if party.state is not PartyState.Established:
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{this_dn} is {party.state.value} in the call: DTMF needs a connected call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._require_state(
+            party, PartyState.Established, doing="send DTMF (that needs a connected call)"
+        )
         if not digits or any(d not in "0123456789*#ABCD" for d in digits.upper()):
             raise SwitchError(
                 ErrorCode.InvalidAttribute,
@@ -851,13 +841,9 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
-        if party.state is not PartyState.Established:
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{this_dn} is {party.state.value} in the call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._require_state(
+            party, PartyState.Established, doing="delete a party from the conference"
+        )
         return self._leave_conference(call, victim, deleted_by=this_dn, now=now)
 
     def _leave_conference(
@@ -892,13 +878,7 @@ class Switch:
         """SingleStepTransfer: this DN leaves the call (EventReleased, CallState Transferred)
         and `other_dn` is offered it in one step; the other parties get EventPartyChanged."""
         call, party = self._party(this_dn, conn_id)
-        if party.state is not PartyState.Established:
-            raise SwitchError(
-                ErrorCode.InvalidState,
-                f"{this_dn} is {party.state.value} in the call",
-                this_dn=this_dn,
-                conn_id=conn_id,
-            )
+        self._require_state(party, PartyState.Established, doing="transfer the call in one step")
         self._check_new_destination(call, this_dn, other_dn)
         stayers = call.others(party)
         events = self._move(
@@ -997,6 +977,15 @@ class Switch:
         return events + self._move(
             held_call, held, PartyInput.Retrieve, other=self._peer(held_call, held)
         )
+
+    def _require_state(self, party: Party, *states: PartyState, doing: str) -> None:
+        """Refuse, naming the party's state, unless the party is in one of `states`."""
+        if party.state not in states:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{party.dn} is {party.state.value} in the call: cannot {doing}",
+                this_dn=party.dn,
+            )
 
     def _check_new_destination(self, call: Call, this_dn: str, other_dn: str) -> None:
         """A DN a call is moved to in one step (redirect, single-step transfer) must be a
