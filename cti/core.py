@@ -52,6 +52,8 @@ from protocol.messages import (
     RequestAnswerCall,
     RequestApplyTreatment,
     RequestAttachUserData,
+    RequestCallForwardCancel,
+    RequestCallForwardSet,
     RequestClearCall,
     RequestCompleteConference,
     RequestCompleteTransfer,
@@ -65,6 +67,7 @@ from protocol.messages import (
     RequestInitiateConference,
     RequestInitiateTransfer,
     RequestMakeCall,
+    RequestMergeCalls,
     RequestMuteTransfer,
     RequestQueryAddress,
     RequestQueryCall,
@@ -194,6 +197,9 @@ class TServerCore:
             RequestGiveMusicTreatment: self._on_give_treatment,
             RequestGiveSilenceTreatment: self._on_give_treatment,
             RequestGiveRingBackTreatment: self._on_give_treatment,
+            RequestMergeCalls: self._on_merge_calls,
+            RequestCallForwardSet: self._on_forward_set,
+            RequestCallForwardCancel: self._on_forward_cancel,
         }
         self._woken: set[Session] = set()
 
@@ -550,6 +556,25 @@ class TServerCore:
         events = self.switch.apply_treatment(
             req.this_dn, req.conn_id, treatment, now=now, parms=KVList(pairs) if pairs else None
         )
+        self._publish(events, now, session, req)
+
+    def _on_merge_calls(self, session: Session, req: RequestMergeCalls, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.merge_calls(
+            req.this_dn, req.conn_id, req.transfer_conn_id, req.merge_type, now=now
+        )
+        self._publish(events, now, session, req)
+
+    def _on_forward_set(self, session: Session, req: RequestCallForwardSet, now: float) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.set_forward(req.this_dn, req.other_dn, req.forward_mode, now=now)
+        self._publish(events, now, session, req)
+
+    def _on_forward_cancel(
+        self, session: Session, req: RequestCallForwardCancel, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.cancel_forward(req.this_dn, req.forward_mode, now=now)
         self._publish(events, now, session, req)
 
     def _on_clear_call(self, session: Session, req: RequestClearCall, now: float) -> None:

@@ -845,7 +845,7 @@ class RequestCompleteTransfer(Request):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestMergeCalls)
+@message(MessageType.RequestMergeCalls, answer=MessageType.EventReleased)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestMergeCalls(Request):
     """Merge the calls ConnID and TransferConnID."""

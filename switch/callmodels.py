@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.docs import replace_section, rewrite
-from protocol.enums import TreatmentType
+from protocol.enums import ForwardMode, TreatmentType
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
 from switch.config import (
@@ -277,6 +277,24 @@ MODELS: list[CallModel] = [
         ],
     ),
     CallModel(
+        "Call forwarding (unconditional)",
+        "no reference table reached (GenEM SpecialCases, call forwarding): ctiemu offers the "
+        "call to the forward destination with CallState Forwarded and ThirdPartyDN the "
+        "forwarding DN",
+        [
+            (
+                f"CallForwardSet {B} -> {C} Unconditional",
+                _call("set_forward", B, C, ForwardMode.Unconditional, now=0),
+            ),
+            (f"MakeCall {A} -> {B}", _make(A, B, 1)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 2)),
+            (
+                f"CallForwardCancel {B} Unconditional",
+                _call("cancel_forward", B, ForwardMode.Unconditional, now=3),
+            ),
+        ],
+    ),
+    CallModel(
         "UserData follows the call",
         f"{GENEM}UserDataEvents (EventAttachedDataChanged)",
         [
@@ -418,6 +436,7 @@ _SHOWN = (
     "call_state",
     "agent_id",
     "agent_work_mode",
+    "forward_mode",
     "ani",
     "dnis",
     "treatment_type",

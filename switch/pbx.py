@@ -43,6 +43,8 @@ from protocol.enums import (
     CallState,
     CallType,
     DNRole,
+    ForwardMode,
+    MergeType,
     RouteType,
     TreatmentType,
 )
@@ -54,6 +56,8 @@ from protocol.messages import (
     EventDNDOff,
     EventDNDOn,
     EventDTMFSent,
+    EventForwardCancel,
+    EventForwardSet,
     EventNetworkReached,
     EventPartyAdded,
     EventPartyChanged,
@@ -118,6 +122,17 @@ _STATUS_BY_PRIORITY = (
     (PartyState.Busy, AddressStatus.Dialing),
     (PartyState.Held, AddressStatus.Held),
 )
+
+#: Forwarding modes the switch carries out, and how many forwards a call may follow.
+_FORWARD_MODES = frozenset(
+    {
+        ForwardMode.Unconditional,
+        ForwardMode.OnBusy,
+        ForwardMode.OnNoAnswer,
+        ForwardMode.OnBusyAndNoAnswer,
+    }
+)
+_MAX_FORWARDS = 5
 
 #: The tenant reported in CustomerID where an event must carry one.
 CUSTOMER_ID = "Resources"
@@ -205,6 +220,8 @@ class Switch:
         self._agents_by_dn: dict[str, Agent] = {}
         self._agents_by_id: dict[str, Agent] = {}
         self._dnd: set[str] = set()
+        #: Call forwarding by DN: mode -> destination.
+        self._forwards: dict[str, dict[ForwardMode, str]] = {}
         self._timers: list[_Timer] = []
         self._timer_seq = 0
         self._trunk_groups: dict[str, TrunkGroupConfig] = {t.name: t for t in config.trunk_groups}
@@ -678,13 +695,18 @@ class Switch:
         return events + self._originate(this_dn, other_dn, now, data, consult_of=conn_id)
 
     def _consultation(
-        self, this_dn: str, conn_id: ConnID, consult_id: ConnID
+        self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, linked: bool = True
     ) -> tuple[Call, Party, Call, Party, list[Party]]:
         """Check a (held call, consultation call) pair for completion; return both calls, the
-        DN's party in each, and the consulted parties to move."""
+        DN's party in each, and the consulted parties to move. `linked` false (MergeCalls)
+        accepts any second call of the DN, not only a consultation of the held one."""
         call, held = self._party(this_dn, conn_id)
         consult, mine = self._party(this_dn, consult_id)
-        if held.state is not PartyState.Held or consult.consult_of != call.conn_id:
+        if (
+            conn_id == consult_id
+            or held.state is not PartyState.Held
+            or (linked and consult.consult_of != call.conn_id)
+        ):
             raise SwitchError(
                 ErrorCode.InvalidState,
                 f"{consult_id} is not a consultation of the call {conn_id} held at {this_dn}",
@@ -737,14 +759,38 @@ class Switch:
         if consult.trunk_group is not None:  # the trunk now carries the merged call
             call.trunk_group, consult.trunk_group = consult.trunk_group, None
 
+    def merge_calls(
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        other_id: ConnID,
+        merge_type: MergeType,
+        *,
+        now: float,
+    ) -> list[Event]:
+        """MergeCalls: join the held call `conn_id` and the DN's other call `other_id` as a
+        transfer (this DN leaves) or a conference (this DN stays), with the events of
+        CompleteTransfer or CompleteConference; the second call need not be a consultation."""
+        if merge_type is MergeType.ForTransfer:
+            return self.complete_transfer(this_dn, conn_id, other_id, now=now, linked=False)
+        return self.complete_conference(this_dn, conn_id, other_id, now=now, linked=False)
+
     def complete_transfer(
-        self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, now: float
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        consult_id: ConnID,
+        *,
+        now: float,
+        linked: bool = True,
     ) -> list[Event]:
         """CompleteTransfer: this DN leaves both calls; the consulted party takes its place in
         the held call, which keeps its ConnID. The DN gets EventReleased for each call
         (CallState Transferred); the other parties get EventPartyChanged (PreviousConnID the
         consultation, ThirdPartyDN this DN, ThirdPartyDNRole TransferredBy)."""
-        call, held, consult, mine, moving = self._consultation(this_dn, conn_id, consult_id)
+        call, held, consult, mine, moving = self._consultation(
+            this_dn, conn_id, consult_id, linked=linked
+        )
         transferred = CallState.Transferred
         events = self._move(
             consult, mine, PartyInput.Release, other=moving[0], call_state=transferred
@@ -777,13 +823,21 @@ class Switch:
         return events + self._after_release(held, call, now)
 
     def complete_conference(
-        self, this_dn: str, conn_id: ConnID, consult_id: ConnID, *, now: float
+        self,
+        this_dn: str,
+        conn_id: ConnID,
+        consult_id: ConnID,
+        *,
+        now: float,
+        linked: bool = True,
     ) -> list[Event]:
         """CompleteConference: the consulted party joins the held call, this DN takes it back.
         The DN gets EventReleased for the consultation and EventRetrieved for the call; the
         parties already in the call get EventPartyAdded (OtherDN the new party, ThirdPartyDN
         this DN, ThirdPartyDNRole AddedBy); the new party gets EventPartyChanged."""
-        call, held, consult, mine, moving = self._consultation(this_dn, conn_id, consult_id)
+        call, held, consult, mine, moving = self._consultation(
+            this_dn, conn_id, consult_id, linked=linked
+        )
         conferenced = CallState.Conferenced
         events = self._move(
             consult, mine, PartyInput.Release, other=moving[0], call_state=conferenced
@@ -1024,7 +1078,16 @@ class Switch:
     # ----------------------------------------------------------------------------------------
     # ACD queues
 
-    def _offer(self, call: Call, dn: str, now: float, *, via: str | None = None) -> list[Event]:
+    def _offer(
+        self,
+        call: Call,
+        dn: str,
+        now: float,
+        *,
+        via: str | None = None,
+        hops: int = 0,
+        forwarded_by: str | None = None,
+    ) -> list[Event]:
         """Offer the call to a DN: ring an extension, queue at a queue, ask a routing point."""
         caller = call.origin
         if dn in self._queues:
@@ -1040,7 +1103,13 @@ class Switch:
                 party, call, now + self._routing_points[dn].timeout_seconds, "route-timeout"
             )
             return self._move(call, party, PartyInput.RouteRequest, other=caller)
-        if dn == caller.dn or self._active(dn) or dn in self._dnd:
+        forward = self.forward_of(dn, ForwardMode.Unconditional)
+        busy_now = dn == caller.dn or self._active(dn) or dn in self._dnd
+        if forward is None and busy_now:
+            forward = self.forward_of(dn, ForwardMode.OnBusy, ForwardMode.OnBusyAndNoAnswer)
+        if forward is not None and hops < _MAX_FORWARDS and call.party_at(forward) is None:
+            return self._offer(call, forward, now, via=via, hops=hops + 1, forwarded_by=dn)
+        if busy_now:
             busy = Party(dn, DNRole.Destination)
             return self._move(
                 call, caller, PartyInput.DestinationBusy, other=busy, call_state=CallState.Busy
@@ -1049,6 +1118,15 @@ class Switch:
         self._add(call, party)
         if self.config.no_answer_seconds > 0:
             self._watch(party, call, now + self.config.no_answer_seconds, "no-answer")
+        if forwarded_by is not None:
+            return self._move(
+                call,
+                party,
+                PartyInput.Alert,
+                other=caller,
+                call_state=CallState.Forwarded,
+                third_party_dn=forwarded_by,
+            )
         return self._move(call, party, PartyInput.Alert, other=caller)
 
     def _available_agent(self, queue: str) -> Agent | None:
@@ -1122,6 +1200,16 @@ class Switch:
             return []
         if party.state is not PartyState.Ringing:
             return []
+        forward = self.forward_of(dn, ForwardMode.OnNoAnswer, ForwardMode.OnBusyAndNoAnswer)
+        if forward is not None and call.party_at(forward) is None:
+            events = self._move(
+                call,
+                party,
+                PartyInput.RingNoAnswer,
+                other=call.origin,
+                call_state=CallState.Forwarded,
+            )
+            return events + self._offer(call, forward, now, forwarded_by=dn)
         events = self._move(
             call, party, PartyInput.RingNoAnswer, other=call.origin, call_state=CallState.NoAnswer
         )
@@ -1488,6 +1576,52 @@ class Switch:
         agent.ready_since = None
         agent.timer = None
         return [event]
+
+    def set_forward(
+        self, this_dn: str, destination: str, mode: ForwardMode, *, now: float
+    ) -> list[Event]:
+        """CallForwardSet: calls to this DN go to `destination` always (Unconditional), when
+        it is busy (OnBusy), when it rings out (OnNoAnswer: after switch.no_answer_seconds),
+        or both (OnBusyAndNoAnswer): EventForwardSet."""
+        del now
+        self._require_extension(this_dn)
+        if mode not in _FORWARD_MODES:
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                f"ForwardMode {mode.name} is not supported",
+                this_dn=this_dn,
+            )
+        if not self.has_dn(destination) or destination == this_dn:
+            raise SwitchError(
+                ErrorCode.DNNotConfigured,
+                f"forward destination {destination!r} is not another configured DN",
+                this_dn=this_dn,
+            )
+        self._forwards.setdefault(this_dn, {})[mode] = destination
+        return [EventForwardSet(this_dn=this_dn, other_dn=destination, forward_mode=mode)]
+
+    def cancel_forward(self, this_dn: str, mode: ForwardMode, *, now: float) -> list[Event]:
+        """CallForwardCancel: EventForwardCancel (ForwardMode NoForward cancels every mode)."""
+        del now
+        self._require_extension(this_dn)
+        forwards = self._forwards.get(this_dn, {})
+        if mode is ForwardMode.NoForward:
+            forwards.clear()
+        elif forwards.pop(mode, None) is None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{this_dn} has no {mode.name} forwarding to cancel",
+                this_dn=this_dn,
+            )
+        return [EventForwardCancel(this_dn=this_dn, forward_mode=mode)]
+
+    def forward_of(self, dn: str, *modes: ForwardMode) -> str | None:
+        """Where the DN forwards calls in one of these modes, if it does."""
+        forwards = self._forwards.get(dn, {})
+        for mode in modes:
+            if mode in forwards:
+                return forwards[mode]
+        return None
 
     def set_dnd(self, this_dn: str, on: bool, *, now: float) -> list[Event]:
         """Do-not-disturb on or off: a DN with DND on is busy to callers and gets no ACD calls."""

@@ -273,7 +273,7 @@ def test_oversized_frame_closes(core: TServerCore) -> None:
 def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     """docs/protocol.md says which event answers each request; check the core does that for
     every request it carries out."""
-    from protocol.enums import AddressInfoType, TreatmentType
+    from protocol.enums import AddressInfoType, ForwardMode, MergeType, TreatmentType
     from protocol.messages import (
         RequestAgentLogin,
         RequestAgentLogout,
@@ -282,6 +282,8 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestAlternateCall,
         RequestApplyTreatment,
         RequestAttachUserData,
+        RequestCallForwardCancel,
+        RequestCallForwardSet,
         RequestClearCall,
         RequestCompleteConference,
         RequestCompleteTransfer,
@@ -294,6 +296,7 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestHoldCall,
         RequestInitiateConference,
         RequestInitiateTransfer,
+        RequestMergeCalls,
         RequestMuteTransfer,
         RequestQueryAddress,
         RequestQueryCall,
@@ -421,6 +424,36 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
     ask(a, RequestQueryCall(reference_id=45, this_dn="1001", conn_id=conn, call_info_type=0))
     ask(a, RequestClearCall(reference_id=46, this_dn="1001", conn_id=conn))
     received(c)
+    ask(
+        c,
+        RequestCallForwardSet(
+            reference_id=47, this_dn="1003", other_dn="1002", forward_mode=ForwardMode.Unconditional
+        ),
+    )
+    ask(
+        c,
+        RequestCallForwardCancel(
+            reference_id=48, this_dn="1003", forward_mode=ForwardMode.Unconditional
+        ),
+    )
+    # two independent calls at 1002, merged as a transfer
+    first = ask(b, RequestMakeCall(reference_id=60, this_dn="1002", other_dn="1001")).conn_id  # type: ignore[attr-defined]
+    send(core, a, RequestAnswerCall(reference_id=61, this_dn="1001", conn_id=first))
+    send(core, b, RequestHoldCall(reference_id=62, this_dn="1002", conn_id=first))
+    second = ask(b, RequestMakeCall(reference_id=63, this_dn="1002", other_dn="1003")).conn_id  # type: ignore[attr-defined]
+    ask(
+        b,
+        RequestMergeCalls(
+            reference_id=64,
+            this_dn="1002",
+            conn_id=first,
+            transfer_conn_id=second,
+            merge_type=MergeType.ForTransfer,
+        ),
+    )
+    received(a), received(b), received(c)
+    send(core, a, RequestReleaseCall(reference_id=65, this_dn="1001", conn_id=first))
+    received(a), received(b), received(c)
     router = client(core, "5001")
     send(core, a, RequestMakeCall(reference_id=18, this_dn="1001", other_dn="5001"))
     [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest

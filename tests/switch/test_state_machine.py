@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from protocol.enums import AgentWorkMode, TreatmentType
+from protocol.enums import AgentWorkMode, ForwardMode, MergeType, TreatmentType
 from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
@@ -197,6 +197,19 @@ class SwitchMachine(RuleBasedStateMachine):
     ) -> None:
         parms = None if duration is None else KVList([("Duration", duration)])
         self.apply(self.switch.apply_treatment, dn, self.pick(data), treatment, parms=parms)
+
+    @rule(
+        dn=ANY_DN, destination=ANY_DN, mode=st.sampled_from(list(ForwardMode)), cancel=st.booleans()
+    )
+    def forwarding(self, dn: str, destination: str, mode: ForwardMode, cancel: bool) -> None:
+        if cancel:
+            self.apply(self.switch.cancel_forward, dn, mode)
+        else:
+            self.apply(self.switch.set_forward, dn, destination, mode)
+
+    @rule(dn=ANY_DN, data=st.data(), merge=st.sampled_from(list(MergeType)))
+    def merge(self, dn: str, data: st.DataObject, merge: MergeType) -> None:
+        self.apply(self.switch.merge_calls, dn, self.pick(data), self.pick(data), merge)
 
     @rule(dn=ANY_DN, data=st.data(), digits=st.sampled_from(["12#", "x"]))
     def clear_or_dtmf(self, dn: str, data: st.DataObject, digits: str) -> None:

@@ -255,3 +255,77 @@ def test_an_agent_who_transfers_an_acd_call_takes_the_next_one(switch: Switch) -
     done = switch.complete_transfer(B, conn, consult, now=6)
     assert [(type(e).__name__, e.this_dn) for e in done][-1] == ("EventRinging", B)  # type: ignore[attr-defined]
     assert switch.waiting(Q) == []
+
+
+def test_merge_two_independent_calls_as_a_conference(switch: Switch) -> None:
+    from protocol.enums import MergeType
+
+    first = established(switch, B, A)  # B called A
+    switch.hold_call(B, first, now=2)
+    second = switch.make_call(B, C, now=3)[0].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(C, second, now=4)
+    merged = switch.merge_calls(B, first, second, MergeType.ForConference, now=5)
+    assert [type(e).__name__ for e in merged] == [
+        "EventReleased",
+        "EventRetrieved",
+        "EventPartyAdded",
+        "EventPartyAdded",
+        "EventPartyChanged",
+    ]
+    call = switch.call(first)
+    assert call is not None and {
+        p.dn for p in call.parties if p.state is PartyState.Established
+    } == {A, B, C}
+    with pytest.raises(SwitchError):
+        switch.merge_calls(B, first, first, MergeType.ForTransfer, now=6)
+
+
+def test_call_forwarding(switch: Switch) -> None:
+    from protocol.enums import ForwardMode
+    from protocol.messages import EventForwardCancel, EventForwardSet
+
+    [set_] = switch.set_forward(B, C, ForwardMode.Unconditional, now=0)
+    assert isinstance(set_, EventForwardSet) and (set_.other_dn, set_.forward_mode) == (
+        C,
+        ForwardMode.Unconditional,
+    )
+    made = switch.make_call(A, B, now=1)
+    assert [(type(e).__name__, e.this_dn) for e in made] == [  # type: ignore[attr-defined]
+        ("EventDialing", A),
+        ("EventRinging", C),
+    ]
+    ringing = made[1]
+    assert getattr(ringing, "call_state", None) is CallState.Forwarded
+    assert getattr(ringing, "third_party_dn", None) == B
+    switch.release_call(A, ringing.conn_id, now=2)  # type: ignore[attr-defined]
+    [cancel] = switch.cancel_forward(B, ForwardMode.Unconditional, now=3)
+    assert isinstance(cancel, EventForwardCancel)
+    with pytest.raises(SwitchError):
+        switch.cancel_forward(B, ForwardMode.Unconditional, now=4)
+    # on busy only
+    switch.set_forward(B, D, ForwardMode.OnBusy, now=5)
+    assert [e.this_dn for e in switch.make_call(A, B, now=6)] == [A, B]  # type: ignore[attr-defined]
+    assert [e.this_dn for e in switch.make_call(C, B, now=7)] == [C, D]  # type: ignore[attr-defined]
+
+
+def test_forward_on_no_answer() -> None:
+    from protocol.enums import ForwardMode
+
+    switch = Switch(SwitchConfig(extensions=(A, B, C), no_answer_seconds=10), id_seed=1)
+    switch.set_forward(B, C, ForwardMode.OnNoAnswer, now=0)
+    conn = switch.make_call(A, B, now=0)[0].conn_id  # type: ignore[attr-defined]
+    moved = switch.advance(10)
+    assert [(type(e).__name__, e.this_dn, getattr(e, "call_state", None)) for e in moved] == [  # type: ignore[attr-defined]
+        ("EventReleased", B, CallState.Forwarded),
+        ("EventRinging", C, CallState.Forwarded),
+    ]
+    assert switch.answer_call(C, conn, now=11)[-1].this_dn == A  # type: ignore[attr-defined]
+
+
+def test_forward_loops_end(switch: Switch) -> None:
+    from protocol.enums import ForwardMode
+
+    switch.set_forward(B, C, ForwardMode.Unconditional, now=0)
+    switch.set_forward(C, B, ForwardMode.Unconditional, now=0)
+    made = switch.make_call(A, B, now=1)
+    assert [type(e).__name__ for e in made] == ["EventDialing", "EventRinging"]
