@@ -26,7 +26,6 @@ from protocol.codec import decode, encode
 from protocol.enums import (
     AddressInfoType,
     AgentWorkMode,
-    MakeCallType,
     RegisterMode,
     TreatmentType,
 )
@@ -366,13 +365,13 @@ class TServerCore:
 
     def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
         self._require_control(session, req.this_dn)
-        if req.make_call_type is not MakeCallType.Regular:
-            raise _Refusal(
-                ErrorCode.UnsupportedOperation,
-                f"MakeCallType {req.make_call_type.name} is not supported yet (Regular is)",
-                this_dn=req.this_dn,
-            )
-        events = self.switch.make_call(req.this_dn, req.other_dn, now=now, user_data=req.user_data)
+        events = self.switch.make_call(
+            req.this_dn,
+            req.other_dn,
+            now=now,
+            user_data=req.user_data,
+            make_call_type=req.make_call_type,
+        )
         self._publish(events, now, session, req)
 
     def _on_answer_call(self, session: Session, req: RequestAnswerCall, now: float) -> None:

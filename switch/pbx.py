@@ -44,6 +44,7 @@ from protocol.enums import (
     CallType,
     DNRole,
     ForwardMode,
+    MakeCallType,
     MergeType,
     RouteType,
     TreatmentType,
@@ -335,16 +336,52 @@ class Switch:
     # Basic call
 
     def make_call(
-        self, this_dn: str, other_dn: str, *, now: float, user_data: KVList | None = None
+        self,
+        this_dn: str,
+        other_dn: str,
+        *,
+        now: float,
+        user_data: KVList | None = None,
+        make_call_type: MakeCallType = MakeCallType.Regular,
     ) -> list[Event]:
         """This DN calls another DN (an extension, an ACD queue, a routing point) or a number
-        a trunk group reaches."""
+        a trunk group reaches. DirectAgent: `other_dn` is an agent's DN and the call reaches
+        the agent as an ACD call of the agent's queue (ThisQueue, after-call work); Priority: a
+        call to a queue waits at its head."""
         self._check_destination(this_dn, other_dn)
+        if make_call_type not in (
+            MakeCallType.Regular,
+            MakeCallType.DirectAgent,
+            MakeCallType.Priority,
+        ):
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                f"MakeCallType {make_call_type.name} is not supported",
+                this_dn=this_dn,
+            )
+        via = None
+        if make_call_type is MakeCallType.DirectAgent:
+            agent = self._agents_by_dn.get(other_dn)
+            if agent is None or agent.queue is None:
+                raise SwitchError(
+                    ErrorCode.InvalidState,
+                    f"no agent logged in to a queue on {other_dn} for a DirectAgent call",
+                    this_dn=this_dn,
+                )
+            via = agent.queue
         if self._active(this_dn):
             raise SwitchError(
                 ErrorCode.InvalidState, f"{this_dn} is already in a call", this_dn=this_dn
             )
-        return self._originate(this_dn, other_dn, now, user_data, consult_of=None)
+        return self._originate(
+            this_dn,
+            other_dn,
+            now,
+            user_data,
+            consult_of=None,
+            via=via,
+            priority=make_call_type is MakeCallType.Priority,
+        )
 
     def _check_destination(self, this_dn: str, other_dn: str) -> None:
         self._require_extension(this_dn)
@@ -364,6 +401,8 @@ class Switch:
         user_data: KVList | None,
         *,
         consult_of: ConnID | None,
+        via: str | None = None,
+        priority: bool = False,
     ) -> list[Event]:
         group = None if self.has_dn(other_dn) else self._trunk_group_for(other_dn)
         if group is not None:
@@ -375,7 +414,7 @@ class Switch:
         call.destination = Party(other_dn, DNRole.Destination)
         self._add(call, caller)
         events = self._move(call, caller, PartyInput.Originate, other=call.destination)
-        return events + self._offer(call, other_dn, now)
+        return events + self._offer(call, other_dn, now, via=via, priority=priority)
 
     def answer_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN answers the call ringing on it."""
@@ -1087,6 +1126,7 @@ class Switch:
         via: str | None = None,
         hops: int = 0,
         forwarded_by: str | None = None,
+        priority: bool = False,
     ) -> list[Event]:
         """Offer the call to a DN: ring an extension, queue at a queue, ask a routing point."""
         caller = call.origin
@@ -1094,6 +1134,8 @@ class Switch:
             party = Party(dn, DNRole.Destination, queue=dn)
             self._add(call, party)
             self._waiting[dn][call.conn_id] = call
+            if priority:
+                self._waiting[dn].move_to_end(call.conn_id, last=False)
             events = self._move(call, party, PartyInput.Enqueue, other=caller)
             return events + self._distribute(dn, now)
         if dn in self._routing_points:

@@ -550,7 +550,10 @@ def test_unsupported_make_call_type_is_refused(core: TServerCore) -> None:
         core,
         a,
         RequestMakeCall(
-            reference_id=7, this_dn="1001", other_dn="1002", make_call_type=MakeCallType.DirectAgent
+            reference_id=7,
+            this_dn="1001",
+            other_dn="1002",
+            make_call_type=MakeCallType.SupervisorAssist,
         ),
     )
     [err] = received(a)

@@ -306,3 +306,29 @@ def test_treatment_errors(switch: Switch) -> None:
     with pytest.raises(SwitchError) as info:
         switch.apply_treatment(CALLER, conn, TreatmentType.Music, now=1)
     assert info.value.code is ErrorCode.InvalidState
+
+
+def test_direct_agent_call(switch: Switch) -> None:
+    from protocol.enums import MakeCallType
+
+    ready(switch, AG1, "agent1", now=0)
+    made = switch.make_call(CALLER, AG1, now=1, make_call_type=MakeCallType.DirectAgent)
+    assert view(made) == [
+        ("EventDialing", CALLER, AG1, None, None, None),
+        ("EventRinging", AG1, CALLER, None, Q, OK),
+    ]
+    conn = conn_of(made)
+    switch.answer_call(AG1, conn, now=2)
+    released = switch.release_call(CALLER, conn, now=3)
+    assert isinstance(released[-1], EventAgentNotReady)  # after-call work of an ACD call
+    with pytest.raises(SwitchError) as info:
+        switch.make_call(CALLER, PLAIN, now=4, make_call_type=MakeCallType.DirectAgent)
+    assert info.value.code is ErrorCode.InvalidState
+
+
+def test_priority_call_waits_at_the_head(switch: Switch) -> None:
+    from protocol.enums import MakeCallType
+
+    first = conn_of(switch.make_call(CALLER, Q, now=0))
+    urgent = conn_of(switch.make_call(PLAIN, Q, now=1, make_call_type=MakeCallType.Priority))
+    assert switch.waiting(Q) == [urgent, first]

@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from protocol.enums import AgentWorkMode, ForwardMode, MergeType, TreatmentType
+from protocol.enums import AgentWorkMode, ForwardMode, MakeCallType, MergeType, TreatmentType
 from protocol.errors import ErrorCode
 from protocol.messages import CallEvent, Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList
@@ -116,9 +116,9 @@ class SwitchMachine(RuleBasedStateMachine):
         bogus = ConnID(0xDEAD)
         return data.draw(st.sampled_from([*live, bogus]) if live else st.just(bogus))
 
-    @rule(a=ANY_DN, b=ANY_DN)
-    def make_call(self, a: str, b: str) -> None:
-        self.apply(self.switch.make_call, a, b)
+    @rule(a=ANY_DN, b=ANY_DN, kind=st.sampled_from(list(MakeCallType)))
+    def make_call(self, a: str, b: str, kind: MakeCallType) -> None:
+        self.apply(self.switch.make_call, a, b, make_call_type=kind)
 
     @rule(dn=ANY_DN, data=st.data())
     def answer(self, dn: str, data: st.DataObject) -> None:
