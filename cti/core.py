@@ -257,8 +257,7 @@ class TServerCore:
             msg = decode(frame)
         except MessageError as err:
             log.debug("session %d: %s", session.id, err)
-            ref = getattr(err, "reference_id", None)
-            self._error(session, err.code, str(err), ref, now)
+            self._error(session, err.code, str(err), err.reference_id, now)
             return
         self.handle_request(session, msg, now)
 

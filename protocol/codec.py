@@ -220,11 +220,14 @@ def _error(
     attribute: int | None = None,
     offset: int | None = None,
 ) -> MessageError:
-    err = MessageError(
-        detail, code=code, message_type=message_type, attribute=attribute, offset=offset
+    return MessageError(
+        detail,
+        code=code,
+        message_type=message_type,
+        attribute=attribute,
+        offset=offset,
+        reference_id=_peek_reference_id(buf, len(buf)),
     )
-    err.reference_id = _peek_reference_id(buf, len(buf))  # type: ignore[attr-defined]
-    return err
 
 
 def read_header(frame: bytes) -> tuple[int, int]:

@@ -123,8 +123,12 @@ class ProtocolError(Exception):
         message_type: int | None = None,
         attribute: int | None = None,
         offset: int | None = None,
+        reference_id: int | None = None,
     ) -> None:
         self.detail = detail
+        #: The ReferenceID of the request that failed, when it could be read: the EventError
+        #: that reports the failure carries it.
+        self.reference_id = reference_id
         self.code = code
         self.message_type = message_type
         self.attribute = attribute

@@ -1027,17 +1027,12 @@ class Switch:
         events = self.initiate_consultation(
             this_dn, conn_id, other_dn, now=now, user_data=user_data
         )
-        consult = next(
-            (c for c in self._calls_at[this_dn].values() if c.consult_of == conn_id), None
-        )
-        if (
-            consult is None
-            or consult.party_at(this_dn) is None
-            or not consult.others(
-                consult.party_at(this_dn)  # type: ignore[arg-type]
-            )
-        ):
-            return events  # the destination was busy: the DN keeps the consultation to clear
+        dialing = events[1]  # EventHeld, then the consultation's EventDialing
+        assert isinstance(dialing, CallEvent)
+        consult = self._calls[dialing.conn_id]
+        mine = consult.party_at(this_dn)
+        if mine is None or mine.state is PartyState.Busy:
+            return events  # the destination was busy: the DN clears the consultation itself
         return events + self.complete_transfer(this_dn, conn_id, consult.conn_id, now=now)
 
     def alternate_call(

@@ -182,7 +182,7 @@ def test_unknown_message_type_is_unsupported_with_reference() -> None:
     err = _decode_error(_frame(999, _int(Attribute.ReferenceID, 77)))
     assert err.code is ErrorCode.UnsupportedOperation
     assert err.message_type == 999
-    assert getattr(err, "reference_id", None) == 77
+    assert err.reference_id == 77
 
 
 def test_unknown_attribute_is_skipped() -> None:
