@@ -14,6 +14,7 @@ switch.trunks.TrunkDriver interface says; it runs unchanged in real time or in v
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections.abc import Mapping
@@ -59,6 +60,9 @@ class NetworkProfile:
     fax: float = 0.02
     modem: float = 0.01
     sit: float = 0.03
+    #: Kinds of customer, each a weight and its own behaviour; every number belongs to one,
+    #: chosen by (seed, number). None configured: everybody behaves as above.
+    customers: tuple[CustomerProfile, ...] = ()
 
     def __post_init__(self) -> None:
         total = self.busy + self.no_answer + self.answering_machine + self.fax + self.modem
@@ -86,12 +90,41 @@ class NetworkProfile:
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any]) -> NetworkProfile:
         """Read the `[network]` table of the configuration."""
-        known = set(cls.__dataclass_fields__)
+        known = (set(cls.__dataclass_fields__) - {"customers"}) | {"customer"}
         unknown = set(table) - known
         if unknown:
             raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
+        base = {k: v for k, v in table.items() if k != "customer"}
+        customers = table.get("customer", [])
+        if not isinstance(customers, list):
+            raise ConfigError("network.customer: must be an array of tables")
+        profile = cls._read(base)
+        kinds = []
+        for index, kind in enumerate(customers):
+            where = f"network.customer[{index}]"
+            if not isinstance(kind, Mapping):
+                raise ConfigError(f"{where}: must be a table")
+            name, weight = kind.get("name"), kind.get("weight", 1)
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"{where}.name: must be a non-empty string")
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+                raise ConfigError(f"{where}.weight: must be a number more than 0")
+            overrides = {k: v for k, v in kind.items() if k not in ("name", "weight")}
+            if "seed" in overrides or "customer" in overrides:
+                raise ConfigError(f"{where}: seed and customer belong to [network] only")
+            try:
+                behaviour = cls._read({**base, **overrides})
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            kinds.append(CustomerProfile(name, float(weight), behaviour))
+        return dataclasses.replace(profile, customers=tuple(kinds))
+
+    @classmethod
+    def _read(cls, table: Mapping[str, Any]) -> NetworkProfile:
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if key not in cls.__dataclass_fields__ or key == "customers":
+                raise ConfigError(f"network: unknown key {key!r}")
             if key.endswith("_seconds") and isinstance(value, list):
                 if len(value) != 2 or not all(isinstance(v, int | float) for v in value):
                     raise ConfigError(f"network.{key}: must be [low, high]")
@@ -105,6 +138,15 @@ class NetworkProfile:
             else:
                 raise ConfigError(f"network.{key}: must be a number")
         return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """One kind of customer of the simulated network: how likely, and how it behaves."""
+
+    name: str
+    weight: float
+    behaviour: NetworkProfile
 
 
 @dataclass(order=True, slots=True)
@@ -131,6 +173,7 @@ class SimulatedNetwork:
         self._generation: dict[ConnID, int] = {}
         self._inbound_refs: dict[str, tuple[str, float]] = {}  # ref -> (group, patience)
         self._inbound_conn: dict[ConnID, str] = {}
+        self._caller: dict[str, str] = {}  # ref -> ANI
         self._next_ref = 1
         #: What the network did, for tests and statistics: (conn_id or ref, outcome).
         self.log: list[tuple[str, str]] = []
@@ -154,8 +197,9 @@ class SimulatedNetwork:
             self.rejected.append(command)
         elif isinstance(command, AnswerInbound):
             self._cancel(command.conn_id)  # the caller stops waiting; now they talk
-            rng = self._rng(self._inbound_conn.get(command.conn_id, ""), "talk")
-            talk = rng.uniform(*self.profile.talk_seconds)
+            ref = self._inbound_conn.get(command.conn_id, "")
+            rng = self._rng(ref, "talk")
+            talk = rng.uniform(*self.customer(self._caller.get(ref, ""))[1].talk_seconds)
             self._at(now + talk, FarEndReleased(command.conn_id), command.conn_id)
         elif isinstance(command, SendDigits):
             self.digits[command.conn_id] = self.digits.get(command.conn_id, "") + command.digits
@@ -196,8 +240,10 @@ class SimulatedNetwork:
         ref = f"in-{self._next_ref}"
         self._next_ref += 1
         if patience is None:
-            patience = self._rng(ref, "patience").uniform(*self.profile.patience_seconds)
+            behaviour = self.customer(ani)[1]
+            patience = self._rng(ref, "patience").uniform(*behaviour.patience_seconds)
         self._inbound_refs[ref] = (trunk_group, patience)
+        self._caller[ref] = ani
         self._at(now, Inbound(trunk_group, ref, ani, dnis, user_data), None)
         return ref
 
@@ -212,6 +258,18 @@ class SimulatedNetwork:
     def _rng(self, key: str, purpose: str) -> random.Random:
         return random.Random(f"{self.profile.seed}:{key}:{purpose}")
 
+    def customer(self, number: str) -> tuple[str, NetworkProfile]:
+        """The kind of customer behind a number, and its behaviour (fixed by seed and number)."""
+        kinds = self.profile.customers
+        if not kinds:
+            return "", self.profile
+        pick = self._rng(number, "customer").random() * sum(k.weight for k in kinds)
+        for kind in kinds:
+            if pick < kind.weight:
+                return kind.name, kind.behaviour
+            pick -= kind.weight
+        return kinds[-1].name, kinds[-1].behaviour
+
     def _at(self, due: float, report: TrunkReport, conn_id: ConnID | None) -> None:
         self._seq += 1
         generation = self._generation.get(conn_id, 0) if conn_id is not None else 0
@@ -221,7 +279,7 @@ class SimulatedNetwork:
         self._generation[conn_id] = self._generation.get(conn_id, 0) + 1
 
     def _dial(self, command: Dial, now: float) -> None:
-        p = self.profile
+        p = self.customer(command.number)[1]
         attempt = self._attempts.get(command.number, 0) + 1
         self._attempts[command.number] = attempt
         rng = self._rng(f"{command.number}#{attempt}", "outcome")

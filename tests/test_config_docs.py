@@ -37,7 +37,7 @@ def test_every_key_is_documented() -> None:
         for cls in (ServerConfig, NetworkProfile, QueueConfig, RoutingPointConfig, TrunkGroupConfig)
         for f in fields(cls)
     }
-    keys -= {"agent_id"}  # documented as `id`
-    keys |= {"id", "password", "skills", "extensions"}
+    keys -= {"agent_id", "customers"}  # documented as `id` and [[network.customer]]
+    keys |= {"id", "password", "skills", "extensions", "name", "weight"}
     for key in keys:
         assert f"| {key} |" in DOC, f"docs/configuration.md does not document {key!r}"

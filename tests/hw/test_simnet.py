@@ -123,3 +123,53 @@ def test_inbound_caller_waits_then_hangs_up_unless_answered() -> None:
     network.command(InboundAccepted("pstn", ref2, ConnID(6)), now=100)
     network.command(AnswerInbound("pstn", ConnID(6)), now=110)
     assert run(network, 1e9) == [(120, FarEndReleased(ConnID(6)))]  # talk, not patience
+
+
+def test_customer_kinds_are_fixed_per_number_and_weighted() -> None:
+    from cti.config import parse_config
+
+    config = parse_config(
+        """
+[network]
+seed = 4
+busy = 0
+no_answer = 0
+answering_machine = 0
+fax = 0
+modem = 0
+sit = 0
+
+[[network.customer]]
+name = "never home"
+weight = 3
+no_answer = 1.0
+
+[[network.customer]]
+name = "always answers"
+weight = 1
+""",
+        "<test>",
+    )
+    network = SimulatedNetwork(config.network)
+    kinds = Counter(network.customer(f"9{i:06d}")[0] for i in range(4000))
+    assert abs(kinds["never home"] / 4000 - 0.75) < 0.03
+    assert network.customer("9000123") == network.customer("9000123")
+    for i in range(200):
+        network.command(Dial("pstn", ConnID(i + 1), f"9{i:06d}"), now=0)
+    expected = {f"9{i:06d}": network.customer(f"9{i:06d}")[0] for i in range(200)}
+    for conn, outcome_name in network.log:
+        number = f"9{int(conn, 16) - 1:06d}"
+        want = "no answer" if expected[number] == "never home" else "person"
+        assert outcome_name == want
+
+
+def test_bad_customer_kinds_are_refused() -> None:
+    import pytest
+
+    from cti.config import parse_config
+    from switch.config import ConfigError
+
+    for bad in ('weight = 0\nname = "x"', 'name = "x"\nseed = 3', 'name = "x"\nbusy = 2.0'):
+        with pytest.raises(ConfigError) as info:
+            parse_config(f"[[network.customer]]\n{bad}\n", "<test>")
+        assert "network.customer[0]" in str(info.value)
