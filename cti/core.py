@@ -34,6 +34,7 @@ from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
     Event,
+    EventACK,
     EventAddressInfo,
     EventError,
     EventPartyInfo,
@@ -80,6 +81,7 @@ from protocol.messages import (
     RequestSendDTMF,
     RequestSetDNDOff,
     RequestSetDNDOn,
+    RequestSingleStepConference,
     RequestSingleStepTransfer,
     RequestUpdateUserData,
 )
@@ -199,6 +201,7 @@ class TServerCore:
             RequestMergeCalls: self._on_merge_calls,
             RequestCallForwardSet: self._on_forward_set,
             RequestCallForwardCancel: self._on_forward_cancel,
+            RequestSingleStepConference: self._on_single_step_conference,
         }
         self._woken: set[Session] = set()
 
@@ -575,6 +578,13 @@ class TServerCore:
         events = self.switch.cancel_forward(req.this_dn, req.forward_mode, now=now)
         self._publish(events, now, session, req)
 
+    def _on_single_step_conference(
+        self, session: Session, req: RequestSingleStepConference, now: float
+    ) -> None:
+        self._require_control(session, req.this_dn)
+        events = self.switch.single_step_conference(req.this_dn, req.conn_id, req.other_dn, now=now)
+        self._publish(events, now, session, req)
+
     def _on_clear_call(self, session: Session, req: RequestClearCall, now: float) -> None:
         self._require_control(session, req.this_dn)
         self._publish(self.switch.clear_call(req.this_dn, req.conn_id, now=now), now, session, req)
@@ -767,6 +777,10 @@ class TServerCore:
                         shared = encode(stamped)
                     session.send(shared)
                 self._woken.add(session)
+        if not answered and requester is not None and request is not None:
+            # nothing the request caused happened at its DN yet: acknowledge it
+            ack = EventACK(reference_id=request.reference_id)
+            self._deliver_to(requester, self._stamp(ack, now))
 
     def _deliver_to(self, session: Session, event: Message) -> None:
         session.send(encode(event))

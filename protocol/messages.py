@@ -2124,7 +2124,7 @@ class EventTreatmentEnd(CallEvent):
     extensions: KVList | None = None
 
 
-@message(MessageType.RequestSingleStepConference)
+@message(MessageType.RequestSingleStepConference, answer=MessageType.EventACK)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestSingleStepConference(Request):
     """Add OtherDN to the call ConnID in one step."""

@@ -266,6 +266,16 @@ MODELS: list[CallModel] = [
         ],
     ),
     CallModel(
+        "Single-step conference",
+        UNREACHED,
+        [
+            *_established(A, B),
+            (f"SingleStepConference {B} adds {C}", _on_call("single_step_conference", B, 2, C)),
+            (f"AnswerCall {C}", _on_call("answer_call", C, 3)),
+        ],
+        note="Nothing happens at 1002 when it asks; the server answers the request with EventACK.",
+    ),
+    CallModel(
         "Release from conference",
         f"{GENEM}ReleasingCalls (Release from Conference)",
         [

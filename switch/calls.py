@@ -147,6 +147,8 @@ class Party:
     #: The treatment a routing point or queue is giving the call, and its end timer.
     treatment: tuple[TreatmentType, KVList | None] | None = None
     treatment_timer: int | None = None
+    #: For a party being added to a conference in one step: the DN that adds it.
+    added_by: str | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -420,6 +420,8 @@ class Switch:
         """This DN answers the call ringing on it."""
         del now
         call, party = self._party(this_dn, conn_id)
+        if party.added_by is not None:
+            return self._join_conference(call, party)
         events = self._move(call, party, PartyInput.Answer, other=self._peer(call, party))
         for other in call.others(party):
             if other.state is PartyState.Dialing:
@@ -964,6 +966,59 @@ class Switch:
                 )
             )
         return events + self._after_release(leaver, call, now)
+
+    def single_step_conference(
+        self, this_dn: str, conn_id: ConnID, other_dn: str, *, now: float
+    ) -> list[Event]:
+        """SingleStepConference: `other_dn` (an extension) rings with the call (ThirdPartyDN this
+        DN, ThirdPartyDNRole AddedBy); when it answers it joins the call, and the parties already
+        there get EventPartyAdded. Nothing happens at this DN meanwhile (the server answers the
+        request with EventACK)."""
+        call, party = self._party(this_dn, conn_id)
+        self._require_state(party, PartyState.Established, doing="add a party in one step")
+        self._check_new_destination(call, this_dn, other_dn)
+        if other_dn not in self._extensions:
+            raise SwitchError(
+                ErrorCode.UnsupportedOperation,
+                "single-step conference to a queue or routing point is not supported yet",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        joining = Party(other_dn, DNRole.ConferenceMember, added_by=this_dn)
+        self._add(call, joining)
+        if self.config.no_answer_seconds > 0:
+            self._watch(joining, call, now + self.config.no_answer_seconds, "no-answer")
+        return self._move(
+            call,
+            joining,
+            PartyInput.Alert,
+            other=party,
+            call_state=CallState.Conferenced,
+            third_party_dn=this_dn,
+            third_party_dn_role=DNRole.AddedBy,
+        )
+
+    def _join_conference(self, call: Call, joining: Party) -> list[Event]:
+        """A party added in one step answered: it joins, the others get EventPartyAdded."""
+        added_by = joining.added_by
+        joining.added_by = None
+        conferenced = CallState.Conferenced
+        events = self._move(call, joining, PartyInput.Answer, other=None, call_state=conferenced)
+        for party in call.others(joining):
+            if party.external or party.state is not PartyState.Established:
+                continue
+            events.append(
+                self._event(
+                    EventPartyAdded,
+                    call,
+                    party,
+                    other=joining,
+                    call_state=conferenced,
+                    third_party_dn=added_by,
+                    third_party_dn_role=DNRole.AddedBy,
+                )
+            )
+        return events
 
     def single_step_transfer(
         self, this_dn: str, conn_id: ConnID, other_dn: str, *, now: float

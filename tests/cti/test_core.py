@@ -307,6 +307,7 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestSendDTMF,
         RequestSetDNDOff,
         RequestSetDNDOn,
+        RequestSingleStepConference,
         RequestSingleStepTransfer,
         RequestUpdateUserData,
     )
@@ -452,6 +453,16 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         ),
     )
     received(a), received(b), received(c)
+    send(core, c, RequestAnswerCall(reference_id=67, this_dn="1003", conn_id=first))
+    received(a), received(c)
+    # 1001 and 1003 talk on `first`; 1003 adds 1002 in one step: EventACK, then 1002 rings
+    ask(
+        c,
+        RequestSingleStepConference(
+            reference_id=66, this_dn="1003", conn_id=first, other_dn="1002"
+        ),
+    )
+    assert [type(e).__name__ for e in received(b)] == ["EventRinging"]
     send(core, a, RequestReleaseCall(reference_id=65, this_dn="1001", conn_id=first))
     received(a), received(b), received(c)
     router = client(core, "5001")

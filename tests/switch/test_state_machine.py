@@ -176,13 +176,14 @@ class SwitchMachine(RuleBasedStateMachine):
         operation = self.switch.alternate_call if which else self.switch.reconnect_call
         self.apply(operation, dn, self.pick(data), self.pick(data))
 
-    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data(), which=st.integers(0, 3))
+    @rule(dn=ANY_DN, destination=ANY_DN, data=st.data(), which=st.integers(0, 4))
     def one_step(self, dn: str, destination: str, data: st.DataObject, which: int) -> None:
         operation = [
             self.switch.single_step_transfer,
             self.switch.mute_transfer,
             self.switch.delete_from_conference,
             self.switch.redirect_call,
+            self.switch.single_step_conference,
         ][which]
         self.apply(operation, dn, self.pick(data), destination)
 

@@ -329,3 +329,28 @@ def test_forward_loops_end(switch: Switch) -> None:
     switch.set_forward(C, B, ForwardMode.Unconditional, now=0)
     made = switch.make_call(A, B, now=1)
     assert [type(e).__name__ for e in made] == ["EventDialing", "EventRinging"]
+
+
+def test_single_step_conference(switch: Switch) -> None:
+    conns: dict[int, str] = {}
+    conn = established(switch)
+    conns[conn] = "1"
+    ringing = switch.single_step_conference(B, conn, C, now=2)
+    assert view(ringing, conns) == [
+        ("EventRinging", C, "1", B, B, None, None, CONF),
+    ]
+    joined = switch.answer_call(C, conn, now=3)
+    assert view(joined, conns) == [
+        ("EventEstablished", C, "1", None, None, None, None, CONF),
+        ("EventPartyAdded", A, "1", C, B, DNRole.AddedBy, None, CONF),
+        ("EventPartyAdded", B, "1", C, B, DNRole.AddedBy, None, CONF),
+    ]
+    left = switch.release_call(C, conn, now=4)
+    assert [type(e).__name__ for e in left] == [
+        "EventReleased",
+        "EventPartyDeleted",
+        "EventPartyDeleted",
+    ]
+    with pytest.raises(SwitchError) as info:
+        switch.single_step_conference(B, conn, Q, now=5)
+    assert info.value.code is ErrorCode.UnsupportedOperation
