@@ -401,8 +401,3 @@ def _decode_table(cls: type[Message]) -> tuple[dict[int, _Slot], frozenset[str]]
 
 
 _DECODE_TABLES = {cls: _decode_table(cls) for cls in CATALOGUE.values()}
-
-
-def attribute_name(tag: int) -> str:
-    spec = BY_ATTRIBUTE.get(tag)
-    return spec.attribute.name if spec else str(tag)

@@ -66,7 +66,7 @@ class KVList:
     def _trusted(cls, pairs: tuple[tuple[str, KVValue], ...]) -> KVList:
         """Build from pairs the decoder already checked (no second validation pass)."""
         kv = object.__new__(cls)
-        object.__setattr__(kv, "_pairs", pairs)
+        kv._pairs = pairs
         return kv
 
     @classmethod

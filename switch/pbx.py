@@ -322,6 +322,20 @@ class Switch:
                 events += self._no_answer(timer, now)
         return events
 
+    def _timed_party(
+        self, timer: _Timer, *states: PartyState, treatment: bool = False
+    ) -> tuple[Call, Party] | None:
+        """The (call, party) a party timer is about, if it still stands: the call lives, the
+        party is still in it in one of `states`, and the timer is still the party's current one
+        (its `timer`, or its `treatment_timer`). None for a timer that has gone stale."""
+        conn_id, dn = timer.key
+        call = self._calls.get(conn_id)
+        party = call.party_at(dn) if call else None
+        if call is None or party is None or party.state not in states:
+            return None
+        current = party.treatment_timer if treatment else party.timer
+        return (call, party) if current == timer.seq else None
+
     def _schedule(self, due: float, kind: str, *key: Any) -> int:
         self._timer_seq += 1
         heapq.heappush(self._timers, _Timer(due, self._timer_seq, kind, key))
@@ -442,13 +456,22 @@ class Switch:
         ):
             return self._leave_conference(call, party, deleted_by=this_dn, now=now)
         events = self._move(call, party, PartyInput.Release, other=self._peer(call, party))
-        remaining = call.others(party)
+        return events + self._settle(call, party, now)
+
+    def _settle(
+        self, call: Call, gone: Party, now: float, call_state: CallState | None = None
+    ) -> list[Event]:
+        """After `gone` left a two-party call: the last party is left alone (released or
+        abandoned), the call ends when nobody is left, and an agent on `gone`'s DN moves on."""
+        events: list[Event] = []
+        remaining = call.others(gone)
         if len(remaining) == 1:
-            events += self._leave_alone(call, remaining[0], released_by=party, now=now)
-        if not call.others(party):
+            events += self._leave_alone(
+                call, remaining[0], released_by=gone, now=now, call_state=call_state
+            )
+        if not call.others(gone):
             self._end(call)
-        events += self._after_release(party, call, now)
-        return events
+        return events + self._after_release(gone, call, now)
 
     def _leave_alone(
         self,
@@ -548,14 +571,11 @@ class Switch:
         return events + self._offer(call, target, now, via=party.dn)
 
     def _route_timeout(self, timer: _Timer, now: float) -> list[Event]:
-        conn_id, dn = timer.key
-        call = self._calls.get(conn_id)
-        party = call.party_at(dn) if call else None
-        if call is None or party is None or party.timer != timer.seq:
+        found = self._timed_party(timer, PartyState.Routing)
+        if found is None:
             return []
-        if party.state is not PartyState.Routing:
-            return []
-        return self._route(call, party, self._routing_points[dn].default_destination, now)
+        call, party = found
+        return self._route(call, party, self._routing_points[party.dn].default_destination, now)
 
     # ----------------------------------------------------------------------------------------
     # Treatments
@@ -626,13 +646,10 @@ class Switch:
 
     def _treatment_over(self, timer: _Timer, now: float) -> list[Event]:
         del now
-        conn_id, dn = timer.key
-        call = self._calls.get(conn_id)
-        party = call.party_at(dn) if call else None
-        if call is None or party is None or party.treatment_timer != timer.seq:
+        found = self._timed_party(timer, PartyState.Routing, PartyState.Queued, treatment=True)
+        if found is None:
             return []
-        if party.state not in (PartyState.Routing, PartyState.Queued):
-            return []
+        call, party = found
         event = self._treatment_event(EventTreatmentEnd, call, party)
         party.treatment, party.treatment_timer = None, None
         return [event]
@@ -1285,13 +1302,11 @@ class Switch:
 
     def _no_answer(self, timer: _Timer, now: float) -> list[Event]:
         """An extension rang out: the call is released with CallState NoAnswer."""
-        conn_id, dn = timer.key
-        call = self._calls.get(conn_id)
-        party = call.party_at(dn) if call else None
-        if call is None or party is None or party.timer != timer.seq:
+        found = self._timed_party(timer, PartyState.Ringing)
+        if found is None:
             return []
-        if party.state is not PartyState.Ringing:
-            return []
+        call, party = found
+        dn = party.dn
         forward = self.forward_of(dn, ForwardMode.OnNoAnswer, ForwardMode.OnBusyAndNoAnswer)
         if forward is not None and call.party_at(forward) is None:
             events = self._move(
@@ -1305,23 +1320,13 @@ class Switch:
         events = self._move(
             call, party, PartyInput.RingNoAnswer, other=call.origin, call_state=CallState.NoAnswer
         )
-        remaining = call.others(party)
-        if len(remaining) == 1:
-            events += self._leave_alone(
-                call, remaining[0], released_by=party, now=now, call_state=CallState.NoAnswer
-            )
-        if not call.others(party):
-            self._end(call)
-        return events + self._after_release(party, call, now)
+        return events + self._settle(call, party, now, CallState.NoAnswer)
 
     def _ring_no_answer(self, timer: _Timer, now: float) -> list[Event]:
-        conn_id, dn = timer.key
-        call = self._calls.get(conn_id)
-        party = call.party_at(dn) if call else None
-        if call is None or party is None or party.timer != timer.seq:
+        found = self._timed_party(timer, PartyState.Ringing)
+        if found is None:
             return []
-        if party.state is not PartyState.Ringing:
-            return []
+        call, party = found
         return self._return_to_queue(call, party, now, CallState.DroppedNoAnswer)
 
     def _return_to_queue(
@@ -1468,15 +1473,7 @@ class Switch:
             call_state = report.kind.call_state
         self._check(far, PartyInput.Release)
         self._move(call, far, PartyInput.Release, other=near)
-        events: list[Event] = []
-        remaining = call.others(far)
-        if len(remaining) == 1:
-            events += self._leave_alone(
-                call, remaining[0], released_by=far, now=now, call_state=call_state
-            )
-        if not call.others(far):
-            self._end(call)
-        return events
+        return self._settle(call, far, now, call_state)
 
     def _inbound(self, report: Inbound, now: float) -> list[Event]:
         group = self._trunk_groups.get(report.trunk_group)
