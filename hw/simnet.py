@@ -30,6 +30,7 @@ from switch.trunks import (
     AnswerKind,
     Busy,
     Dial,
+    DigitsReceived,
     FarEndReleased,
     Inbound,
     InboundAccepted,
@@ -246,6 +247,10 @@ class SimulatedNetwork:
         self._caller[ref] = ani
         self._at(now, Inbound(trunk_group, ref, ani, dnis, user_data), None)
         return ref
+
+    def press(self, conn_id: ConnID, digits: str, now: float) -> None:
+        """The far end of this call presses keys now (an inbound caller answering a prompt)."""
+        self._at(now, DigitsReceived(conn_id, digits), conn_id)
 
     def hang_up(self, conn_id: ConnID, now: float) -> None:
         """The far end of this call hangs up now (whatever it was going to do)."""

@@ -27,7 +27,15 @@ from switch.config import (
     TrunkGroupConfig,
 )
 from switch.pbx import Switch
-from switch.trunks import Alerting, Answered, Busy, FarEndReleased, Inbound, TrunkReport
+from switch.trunks import (
+    Alerting,
+    Answered,
+    Busy,
+    DigitsReceived,
+    FarEndReleased,
+    Inbound,
+    TrunkReport,
+)
 
 BEGIN = "<!-- BEGIN GENERATED (python -m switch.callmodels docs/call-models.md) -->"
 END = "<!-- END GENERATED -->"
@@ -423,6 +431,28 @@ MODELS: list[CallModel] = [
         ],
     ),
     CallModel(
+        "Collecting an inbound caller's digits on a routing point",
+        f"{GENEM}CallTreatmentEvents (EventTreatmentEnd: CollectedDigits, COMPLETION_STATUS)",
+        [
+            (f"Inbound call {CALLER} -> {R}", _inbound(R, 0)),
+            (
+                f"ApplyTreatment {R} CollectDigits {{MAX_DIGITS: 4, TERM_DIGITS: #}}",
+                _on_call(
+                    "apply_treatment",
+                    R,
+                    1,
+                    TreatmentType.CollectDigits,
+                    KVList([("MAX_DIGITS", 4), ("TERM_DIGITS", "#")]),
+                ),
+            ),
+            ("The caller presses 1, 2", _network(lambda c: DigitsReceived(c, "12"), 3)),
+            ("The caller presses #", _network(lambda c: DigitsReceived(c, "#"), 4)),
+            (f"RouteCall {R} -> {C}", _on_call("route_call", R, 5, C)),
+        ],
+        note="The caller's keys come from the trunk's driver; an internal caller keys them "
+        "with SendDTMF (EventDTMFSent at the caller).",
+    ),
+    CallModel(
         "Routing timeout: the default route",
         f"{GENEM}CallRoutingEvents (EventRouteUsed is also sent on default routing)",
         [
@@ -451,6 +481,9 @@ _SHOWN = (
     "dnis",
     "treatment_type",
     "treatment_parms",
+    "collected_digits",
+    "last_digit",
+    "extensions",
     "user_data",
 )
 

@@ -147,6 +147,11 @@ class Party:
     #: The treatment a routing point or queue is giving the call, and its end timer.
     treatment: tuple[TreatmentType, KVList | None] | None = None
     treatment_timer: int | None = None
+    #: The digits a collect-digits treatment has gathered so far (None: not collecting).
+    collected: str | None = None
+    #: What ends the collection early: this many digits, or one of these (terminating) keys.
+    collect_max: int = 1
+    collect_term: str = ""
     #: For a party being added to a conference in one step: the DN that adds it.
     added_by: str | None = None
 

@@ -34,7 +34,7 @@ import heapq
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from protocol.enums import (
     AddressStatus,
@@ -92,6 +92,7 @@ from switch.trunks import (
     AnswerKind,
     Busy,
     Dial,
+    DigitsReceived,
     Failed,
     FarEndReleased,
     Inbound,
@@ -148,7 +149,13 @@ _TREATMENTS: dict[TreatmentType, int | None] = {
     TreatmentType.FastBusy: None,
     TreatmentType.PlayAnnouncement: 5,
     TreatmentType.RAN: 5,
+    TreatmentType.CollectDigits: 10,
+    TreatmentType.PlayAnnouncementAndDigits: 10,
 }
+
+#: Treatments that gather the caller's digits; their duration is TOTAL_TIMEOUT, and
+#: MAX_DIGITS (default 1) or one of TERM_DIGITS ends them early.
+_COLLECTING = frozenset({TreatmentType.CollectDigits, TreatmentType.PlayAnnouncementAndDigits})
 
 #: The CallState of EventEstablished by what answered an outbound call.
 _ANSWER_STATES = {
@@ -592,8 +599,12 @@ class Switch:
         """A routing point or queue gives the call waiting on it a treatment (music, ringback,
         silence, busy, an announcement): EventTreatmentApplied; when TreatmentParms carry a
         Duration (seconds; an announcement lasts 5 s by default), EventTreatmentEnd when it is
-        over. The treatment stops when the call leaves. Treatments that need the caller's
-        digits (collect digits, IVR) are not supported yet."""
+        over. The treatment stops when the call leaves. CollectDigits and
+        PlayAnnouncementAndDigits gather the caller's DTMF (from the trunk's driver, or SendDTMF
+        by an internal caller) until MAX_DIGITS (default 1) are in, one of TERM_DIGITS is
+        pressed, or TOTAL_TIMEOUT seconds (default 10) pass; EventTreatmentEnd then carries
+        CollectedDigits, LastDigit and COMPLETION_STATUS (NORMAL or TIMEOUT) in Extensions.
+        An IVR is not supported."""
         call, party = self._party(this_dn, conn_id)
         self._require_state(
             party,
@@ -608,25 +619,59 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
-        duration = (parms or KVList()).get("Duration", _TREATMENTS[treatment])
-        if duration is not None and (not isinstance(duration, int) or duration < 0):
+        given = parms or KVList()
+        collecting = treatment in _COLLECTING
+        duration_key = "TOTAL_TIMEOUT" if collecting else "Duration"
+        duration = given.get(duration_key, _TREATMENTS[treatment])
+        if duration is not None and (not _natural(duration) or (collecting and duration == 0)):
             raise SwitchError(
                 ErrorCode.InvalidAttribute,
-                f"TreatmentParms Duration {duration!r} is not a number of seconds",
+                f"TreatmentParms {duration_key} {duration!r} is not a number of seconds",
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+        if collecting:
+            max_digits, term = given.get("MAX_DIGITS", 1), given.get("TERM_DIGITS", "")
+            if not _natural(max_digits) or not 1 <= max_digits <= 32:
+                raise SwitchError(
+                    ErrorCode.InvalidAttribute,
+                    f"TreatmentParms MAX_DIGITS {max_digits!r} is not a number from 1 to 32",
+                    this_dn=this_dn,
+                    conn_id=conn_id,
+                )
+            if not isinstance(term, str) or not _is_dtmf(term, empty=True):
+                raise SwitchError(
+                    ErrorCode.InvalidAttribute,
+                    f"TreatmentParms TERM_DIGITS {term!r} are not DTMF digits",
+                    this_dn=this_dn,
+                    conn_id=conn_id,
+                )
+            party.collect_max, party.collect_term = max_digits, term.upper()
         party.treatment = (treatment, parms)
         party.treatment_timer = None
+        party.collected = "" if collecting else None
         if duration is not None:
             party.treatment_timer = self._schedule(
                 now + duration, "treatment-end", call.conn_id, this_dn
             )
         return [self._treatment_event(EventTreatmentApplied, call, party)]
 
-    def _treatment_event(self, event_class: type[CallEvent], call: Call, party: Party) -> CallEvent:
+    def _treatment_event(
+        self,
+        event_class: type[CallEvent],
+        call: Call,
+        party: Party,
+        *,
+        completion: str | None = None,
+    ) -> CallEvent:
         assert party.treatment is not None
         treatment, parms = party.treatment
+        extensions = KVList()
+        collected = last_digit = None
+        if completion is not None:
+            extensions = KVList([("COMPLETION_STATUS", completion)])
+            collected = party.collected or ""
+            last_digit = collected[-1:] or None
         return event_class(
             **_only(
                 event_class,
@@ -640,7 +685,9 @@ class Switch:
                 treatment_parms=parms,
                 user_data=call.user_data,
                 call_uuid=call.call_uuid,
-                extensions=KVList(),
+                extensions=extensions,
+                collected_digits=collected,
+                last_digit=last_digit,
             )
         )
 
@@ -650,9 +697,40 @@ class Switch:
         if found is None:
             return []
         call, party = found
-        event = self._treatment_event(EventTreatmentEnd, call, party)
-        party.treatment, party.treatment_timer = None, None
+        completion = None if party.collected is None else "TIMEOUT"
+        event = self._treatment_event(EventTreatmentEnd, call, party, completion=completion)
+        party.treatment, party.treatment_timer, party.collected = None, None, None
         return [event]
+
+    def _collecting(self, call: Call) -> list[Party]:
+        """The routing points and queues gathering this call's digits."""
+        return [
+            p
+            for p in call.parties
+            if p.collected is not None
+            and p.treatment is not None
+            and p.state in (PartyState.Routing, PartyState.Queued)
+        ]
+
+    def _digits(self, call: Call, digits: str) -> list[Event]:
+        """The caller pressed `digits`: they go to every collect-digits treatment on the call;
+        a treatment with all its digits (or a terminating one) ends with EventTreatmentEnd."""
+        events: list[Event] = []
+        for party in self._collecting(call):
+            assert party.treatment is not None and party.collected is not None
+            for digit in digits:
+                if digit in party.collect_term:
+                    break
+                party.collected += digit
+                if len(party.collected) >= party.collect_max:
+                    break
+            else:
+                continue
+            events.append(
+                self._treatment_event(EventTreatmentEnd, call, party, completion="NORMAL")
+            )
+            party.treatment, party.treatment_timer, party.collected = None, None, None
+        return events
 
     # ----------------------------------------------------------------------------------------
     # Clear, redirect, DTMF
@@ -698,35 +776,41 @@ class Switch:
         return events + self._agent_free(this_dn, now, idle_from_now=False)
 
     def send_dtmf(self, this_dn: str, conn_id: ConnID, digits: str, *, now: float) -> list[Event]:
-        """SendDTMF: send digits on a connected call (through its trunk, when it has one);
-        EventDTMFSent to this DN."""
+        """SendDTMF: send digits on a connected call (through its trunk, when it has one), or,
+        from the caller of a call a routing point or queue is collecting digits of, to that
+        collection; EventDTMFSent to this DN."""
         del now
         call, party = self._party(this_dn, conn_id)
-        self._require_state(
-            party, PartyState.Established, doing="send DTMF (that needs a connected call)"
-        )
-        if not digits or any(d not in "0123456789*#ABCD" for d in digits.upper()):
+        collecting = party is call.origin and bool(self._collecting(call))
+        if not collecting:
+            self._require_state(
+                party, PartyState.Established, doing="send DTMF (that needs a connected call)"
+            )
+        if not _is_dtmf(digits):
             raise SwitchError(
                 ErrorCode.InvalidAttribute,
                 f"DTMFDigits {digits!r} are not DTMF digits (0-9, *, #, A-D)",
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+        if collecting:
+            return [self._dtmf_sent(call, this_dn), *self._digits(call, digits.upper())]
         if call.trunk_group is not None:
             self._commands.append(SendDigits(call.trunk_group, call.conn_id, digits))
-        return [
-            EventDTMFSent(
-                **_only(
-                    EventDTMFSent,
-                    this_dn=this_dn,
-                    conn_id=call.conn_id,
-                    call_id=call.call_id,
-                    ani=call.ani,
-                    dnis=call.dnis,
-                    user_data=call.user_data,
-                )
+        return [self._dtmf_sent(call, this_dn)]
+
+    def _dtmf_sent(self, call: Call, this_dn: str) -> Event:
+        return EventDTMFSent(
+            **_only(
+                EventDTMFSent,
+                this_dn=this_dn,
+                conn_id=call.conn_id,
+                call_id=call.call_id,
+                ani=call.ani,
+                dnis=call.dnis,
+                user_data=call.user_data,
             )
-        ]
+        )
 
     # ----------------------------------------------------------------------------------------
     # Consultation, transfer and conference
@@ -1431,6 +1515,12 @@ class Switch:
         call = self._calls.get(report.conn_id)
         if call is None or call.trunk_group is None:
             return []
+        if isinstance(report, DigitsReceived):
+            # keys pressed by the far end reach a collect-digits treatment; otherwise nobody
+            # is listening for them (in-band DTMF between people raises no event)
+            if not _is_dtmf(report.digits):
+                return []
+            return self._digits(call, report.digits.upper())
         far = next(
             (p for p in call.parties if p.external and p.state is not PartyState.Released), None
         )
@@ -1916,6 +2006,16 @@ class Switch:
                 previous_conn_id=previous_conn_id or call.consult_of,
             )
         )
+
+
+def _natural(value: object) -> TypeGuard[int]:
+    """Whether a TreatmentParms value is a whole number of at least 0 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_dtmf(digits: str, *, empty: bool = False) -> bool:
+    """Whether `digits` are DTMF keys (0-9, *, #, A-D); the empty string only when allowed."""
+    return (empty or bool(digits)) and all(d in "0123456789*#ABCD" for d in digits.upper())
 
 
 def _only(event_class: type[Message], **attributes: Any) -> dict[str, Any]:

@@ -172,6 +172,14 @@ class FarEndReleased:
 
 
 @dataclass(frozen=True, slots=True)
+class DigitsReceived:
+    """The far end of a call pressed keys (DTMF heard in band or carried out of band)."""
+
+    conn_id: ConnID
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """A new call from the network on `trunk_group` (the driver's reference is `ref`)."""
 
@@ -183,7 +191,15 @@ class Inbound:
 
 
 TrunkReport = (
-    Alerting | Answered | Busy | NoAnswer | SitDetected | Failed | FarEndReleased | Inbound
+    Alerting
+    | Answered
+    | Busy
+    | NoAnswer
+    | SitDetected
+    | Failed
+    | FarEndReleased
+    | DigitsReceived
+    | Inbound
 )
 
 

@@ -296,7 +296,7 @@ def test_treatment_errors(switch: Switch) -> None:
 
     conn = conn_of(switch.make_call(CALLER, RP, now=0))
     with pytest.raises(SwitchError) as info:
-        switch.apply_treatment(RP, conn, TreatmentType.CollectDigits, now=1)
+        switch.apply_treatment(RP, conn, TreatmentType.IVR, now=1)
     assert info.value.code is ErrorCode.UnsupportedOperation
     with pytest.raises(SwitchError) as info:
         switch.apply_treatment(

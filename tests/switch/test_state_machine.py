@@ -30,6 +30,7 @@ from switch.trunks import (
     Answered,
     AnswerKind,
     Busy,
+    DigitsReceived,
     Failed,
     FarEndReleased,
     Inbound,
@@ -192,11 +193,21 @@ class SwitchMachine(RuleBasedStateMachine):
         data=st.data(),
         treatment=st.sampled_from(list(TreatmentType)),
         duration=st.sampled_from([None, 1, "x"]),
+        collect=st.sampled_from([None, ("MAX_DIGITS", 2), ("TERM_DIGITS", "#"), ("MAX_DIGITS", 0)]),
     )
     def treatment(
-        self, dn: str, data: st.DataObject, treatment: TreatmentType, duration: Any
+        self,
+        dn: str,
+        data: st.DataObject,
+        treatment: TreatmentType,
+        duration: Any,
+        collect: tuple[str, Any] | None,
     ) -> None:
-        parms = None if duration is None else KVList([("Duration", duration)])
+        key = "TOTAL_TIMEOUT" if treatment.name.endswith("Digits") else "Duration"
+        pairs: list[tuple[str, Any]] = [] if duration is None else [(key, duration)]
+        if collect is not None:
+            pairs.append(collect)
+        parms = KVList(pairs) if pairs else None
         self.apply(self.switch.apply_treatment, dn, self.pick(data), treatment, parms=parms)
 
     @rule(
@@ -226,7 +237,18 @@ class SwitchMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         kind=st.sampled_from(
-            ["alerting", "answered", "machine", "busy", "no answer", "sit", "failed", "hang up"]
+            [
+                "alerting",
+                "answered",
+                "machine",
+                "busy",
+                "no answer",
+                "sit",
+                "failed",
+                "hang up",
+                "digits",
+                "bad digits",
+            ]
         ),
     )
     def network_reports(self, data: st.DataObject, kind: str) -> None:
@@ -240,6 +262,8 @@ class SwitchMachine(RuleBasedStateMachine):
             "sit": SitDetected(conn, SitKind.Vacant),
             "failed": Failed(conn),
             "hang up": FarEndReleased(conn),
+            "digits": DigitsReceived(conn, "12#"),
+            "bad digits": DigitsReceived(conn, "1x"),
         }[kind]
         self.apply(self.report, report)
 
