@@ -22,7 +22,7 @@ from cti.client import ConnectionLost, TClient, TServerError, open_client
 from cti.config import Config, ConfigError, default_config, load_config
 from cti.core import ServerIdentity, TServerCore
 from cti.present import event_to_json, format_event
-from cti.server import TServer
+from cti.server import TServer, server_ssl_context
 from hw.simnet import SimulatedNetwork
 from protocol.enums import RegisterMode
 from protocol.messages import (
@@ -107,13 +107,16 @@ async def run_server(
     start = time.time()
     switch = Switch(config.switch, id_seed=int(start))
     network = SimulatedNetwork(config.network)
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -v wins over log_level
+        logging.getLogger("ctiemu").setLevel(config.server.log_level.upper())
     core = TServerCore(
         switch,
         ServerIdentity(name=config.server.name, version=f"ctiemu {__version__}", start_time=start),
-        max_frame_size=config.server.max_frame_size,
+        settings=config.server,
         drivers={g.name: network for g in config.switch.trunk_groups if g.driver == "simulated"},
     )
-    server = TServer(core)
+    tls = server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
+    server = TServer(core, ssl_context=tls)
     async with trio.open_nursery() as nursery:
         listeners: list[trio.SocketListener] = await nursery.start(
             server.serve, config.server.host, config.server.port
@@ -159,6 +162,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 port=args.port if args.port is not None else config.server.port,
             ),
         )
+    try:
+        server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
+    except OSError as exc:
+        print(f"ctiemu: {config.source}: server.tls_certificate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         trio.run(_serve_main, config)
     except OSError as exc:

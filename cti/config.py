@@ -20,26 +20,176 @@ __all__ = ["Config", "ConfigError", "ServerConfig", "default_config", "load_conf
 
 
 @dataclass(frozen=True, slots=True)
+class DNSet:
+    """DNs named by patterns: "*" (every DN), one DN ("1001"), or a numeric range
+    ("1001-1010", both ends included and of the same length)."""
+
+    patterns: tuple[str, ...] = ("*",)
+
+    def __contains__(self, dn: object) -> bool:
+        if not isinstance(dn, str):
+            return False
+        for pattern in self.patterns:
+            if pattern in ("*", dn):
+                return True
+            low, sep, high = pattern.partition("-")
+            if sep and len(dn) == len(low) and dn.isdigit() and low <= dn <= high:
+                return True
+        return False
+
+    @classmethod
+    def parse(cls, value: Any, where: str) -> DNSet:
+        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+            raise ConfigError(f"{where}: expected a list of DN patterns, got {value!r}")
+        for pattern in value:
+            low, sep, high = pattern.partition("-")
+            if sep and not (
+                low.isdigit() and high.isdigit() and len(low) == len(high) and low <= high
+            ):
+                raise ConfigError(
+                    f'{where}: {pattern!r} is not a range like "1001-1010" (digits, same '
+                    "length, low to high)"
+                )
+        return cls(tuple(value))
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationConfig:
+    """A client application the server knows ([[server.application]]): its password and what
+    it may do. Applications the configuration does not list get `ServerConfig.default_rights`
+    (unless the server authenticates, when they are refused)."""
+
+    name: str
+    password: str = ""  #: "" asks for none
+    control: DNSet = field(default_factory=DNSet)  #: DNs it may register to control
+    monitor: DNSet = field(default_factory=DNSet)  #: DNs it may register to monitor
+    simulation: bool = False  #: may send simulation control (RequestPrivateService)
+
+    @classmethod
+    def from_mapping(cls, table: Any, where: str) -> ApplicationConfig:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: expected a table, got {table!r}")
+        unknown = set(table) - {"name", "password", "control", "monitor", "simulation"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        name, password = table.get("name"), table.get("password", "")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}.name: expected a non-empty string, got {name!r}")
+        if not isinstance(password, str):
+            raise ConfigError(f"{where}.password: expected a string, got {password!r}")
+        simulation = table.get("simulation", False)
+        if not isinstance(simulation, bool):
+            raise ConfigError(f"{where}.simulation: expected true or false, got {simulation!r}")
+        return cls(
+            name=name,
+            password=password,
+            control=DNSet.parse(table.get("control", ["*"]), f"{where}.control"),
+            monitor=DNSet.parse(table.get("monitor", ["*"]), f"{where}.monitor"),
+            simulation=simulation,
+        )
+
+
+#: Server keys with their types (float keys also take integers).
+_SERVER_KEYS: dict[str, type] = {
+    "host": str,
+    "port": int,
+    "name": str,
+    "max_frame_size": int,
+    "keepalive_interval": float,
+    "keepalive_timeout": float,
+    "max_output_bytes": int,
+    "max_requests_per_second": int,
+    "logout_on_disconnect": bool,
+    "authenticate": bool,
+    "tls_certificate": str,
+    "tls_private_key": str,
+    "trace": bool,
+    "log_level": str,
+}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 7000
     name: str = "ctiemu"
     max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE
+    #: Probe a client silent this long (seconds; 0: never); close it if the probe goes
+    #: unanswered keepalive_timeout seconds.
+    keepalive_interval: float = 30.0
+    keepalive_timeout: float = 10.0
+    #: A client whose unsent output grows past this many bytes is disconnected (slow reader).
+    max_output_bytes: int = 4 * 1024 * 1024
+    #: Requests per second one client may send (a burst of as many is allowed); 0: no limit.
+    max_requests_per_second: int = 5000
+    #: When a client goes away, log out the agents on the DNs it controlled (and no other
+    #: client controls).
+    logout_on_disconnect: bool = False
+    #: Refuse applications [[server.application]] does not list, and wrong passwords.
+    authenticate: bool = False
+    #: Serve TLS with this certificate chain and private key (PEM files); both or neither.
+    tls_certificate: str = ""
+    tls_private_key: str = ""
+    #: Log every frame of every session (switchable per session at run time).
+    trace: bool = False
+    log_level: str = "info"
+    applications: tuple[ApplicationConfig, ...] = ()
+
+    def application(self, name: str) -> ApplicationConfig | None:
+        return next((a for a in self.applications if a.name == name), None)
 
     @classmethod
     def from_mapping(cls, table: dict[str, Any]) -> ServerConfig:
-        known = {"host": str, "port": int, "name": str, "max_frame_size": int}
-        for key, value in table.items():
-            kind = known.get(key)
+        values: dict[str, Any] = {}
+        for key, given in table.items():
+            value = given
+            if key == "application":
+                if not isinstance(value, list):
+                    raise ConfigError("server.application: expected [[server.application]] tables")
+                apps = tuple(
+                    ApplicationConfig.from_mapping(item, f"server.application[{i}]")
+                    for i, item in enumerate(value)
+                )
+                names = [a.name for a in apps]
+                for i, name in enumerate(names):
+                    if name in names[:i]:
+                        raise ConfigError(f"server.application[{i}].name: {name!r} is listed twice")
+                values["applications"] = apps
+                continue
+            kind = _SERVER_KEYS.get(key)
             if kind is None:
                 raise ConfigError(f"server: unknown key {key!r}")
-            if not isinstance(value, kind) or isinstance(value, bool):
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
                 raise ConfigError(f"server.{key}: expected {kind.__name__}, got {value!r}")
-        config = cls(**table)
+            values[key] = value
+        config = cls(**values)
         if not 0 <= config.port <= 65535:
             raise ConfigError(f"server.port: {config.port} is not a TCP port")
         if config.max_frame_size < 64:
             raise ConfigError(f"server.max_frame_size: {config.max_frame_size} is too small")
+        for key in ("keepalive_interval", "keepalive_timeout"):
+            if getattr(config, key) < 0:
+                raise ConfigError(f"server.{key}: must be 0 or more seconds")
+        if config.keepalive_interval > 0 and config.keepalive_timeout <= 0:
+            raise ConfigError("server.keepalive_timeout: must be more than 0 seconds")
+        if config.max_output_bytes < config.max_frame_size:
+            raise ConfigError(
+                f"server.max_output_bytes: {config.max_output_bytes} is less than "
+                f"max_frame_size ({config.max_frame_size})"
+            )
+        if config.max_requests_per_second < 0:
+            raise ConfigError("server.max_requests_per_second: must be 0 (no limit) or more")
+        if bool(config.tls_certificate) != bool(config.tls_private_key):
+            raise ConfigError(
+                "server.tls_certificate: give both tls_certificate and tls_private_key"
+            )
+        if config.log_level not in _LOG_LEVELS:
+            raise ConfigError(
+                f"server.log_level: {config.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
+            )
         return config
 
 

@@ -19,12 +19,14 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import IntEnum
+from typing import Any, Protocol, runtime_checkable
 
-from protocol import wire
+from cti.config import ApplicationConfig, ServerConfig
 from protocol.codec import decode, encode
 from protocol.enums import (
     AddressInfoType,
+    AddressType,
     AgentWorkMode,
     RegisterMode,
     TreatmentType,
@@ -37,9 +39,17 @@ from protocol.messages import (
     EventACK,
     EventAddressInfo,
     EventError,
+    EventLinkConnected,
+    EventLinkDisconnected,
     EventPartyInfo,
+    EventPrivateInfo,
     EventRegistered,
+    EventRegisteredAll,
+    EventRouteRequest,
     EventServerInfo,
+    EventUnregistered,
+    EventUnregisteredAll,
+    EventUserEvent,
     KeepAliveAnswer,
     KeepAliveProbe,
     Message,
@@ -60,6 +70,7 @@ from protocol.messages import (
     RequestDeleteFromConference,
     RequestDeletePair,
     RequestDeleteUserData,
+    RequestDistributeUserEvent,
     RequestGiveMusicTreatment,
     RequestGiveRingBackTreatment,
     RequestGiveSilenceTreatment,
@@ -69,11 +80,14 @@ from protocol.messages import (
     RequestMakeCall,
     RequestMergeCalls,
     RequestMuteTransfer,
+    RequestPrivateService,
     RequestQueryAddress,
     RequestQueryCall,
+    RequestQueryServer,
     RequestReconnectCall,
     RequestRedirectCall,
     RequestRegisterAddress,
+    RequestRegisterAll,
     RequestRegisterClient,
     RequestReleaseCall,
     RequestRetrieveCall,
@@ -81,16 +95,69 @@ from protocol.messages import (
     RequestSendDTMF,
     RequestSetDNDOff,
     RequestSetDNDOn,
+    RequestSetInputMask,
     RequestSingleStepConference,
     RequestSingleStepTransfer,
+    RequestUnregisterAddress,
+    RequestUnregisterAll,
     RequestUpdateUserData,
 )
 from protocol.values import ConnID, KVList
 from switch.calls import PartyState
 from switch.pbx import Switch, SwitchError
-from switch.trunks import TrunkDriver
+from switch.trunks import AnswerKind, LinkDown, LinkUp, TrunkDriver
 
 log = logging.getLogger("ctiemu.core")
+trace_log = logging.getLogger("ctiemu.trace")
+
+
+class SimService(IntEnum):
+    """PrivateMsgID values of ctiemu's simulation control (RequestPrivateService). Parameters
+    travel in UserData; docs/tserver.md lists them."""
+
+    Inbound = 9001  #: a caller dials in: TrunkGroup, ANI, DNIS, [UserData], [Patience]
+    Answer = 9002  #: the far end of ConnID answers: [Kind person|machine|fax|modem], [Talk]
+    Busy = 9003  #: the far end of ConnID is busy
+    HangUp = 9004  #: the far end of ConnID hangs up
+    Digits = 9005  #: the far end of ConnID presses Digits
+    TrunkDown = 9006  #: TrunkGroup's link fails
+    TrunkUp = 9007  #: TrunkGroup's link comes back
+    OutOfService = 9008  #: ThisDN goes out of service
+    BackInService = 9009  #: ThisDN comes back in service
+    Trace = 9010  #: frame trace of session Session (default: this one) On 1 / 0
+
+
+@runtime_checkable
+class Simulator(Protocol):
+    """A trunk driver that can be told what the outside world does (hw.simnet)."""
+
+    def inbound(
+        self,
+        trunk_group: str,
+        ani: str,
+        dnis: str,
+        now: float,
+        *,
+        user_data: KVList | None = None,
+        patience: float | None = None,
+    ) -> str: ...
+    def conn_of(self, ref: str) -> ConnID | None: ...
+    def answer(
+        self, conn_id: ConnID, now: float, kind: AnswerKind = AnswerKind.Person, *, talk: float
+    ) -> None: ...
+    def busy(self, conn_id: ConnID, now: float) -> None: ...
+    def hang_up(self, conn_id: ConnID, now: float) -> None: ...
+    def press(self, conn_id: ConnID, digits: str, now: float) -> None: ...
+    def fail_link(self, trunk_group: str, now: float, reason: str = ...) -> None: ...
+    def restore_link(self, trunk_group: str, now: float) -> None: ...
+
+
+_ANSWER_KINDS = {
+    "person": AnswerKind.Person,
+    "machine": AnswerKind.AnsweringMachine,
+    "fax": AnswerKind.Fax,
+    "modem": AnswerKind.Modem,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +177,27 @@ class Session:
     framer: Framer
     peer: str = ""
     application_name: str | None = None
+    #: What the application may do (set at RegisterClient).
+    rights: ApplicationConfig | None = None
     registrations: dict[str, RegisterMode] = field(default_factory=dict)
+    #: The DNs RequestRegisterAll covers for this session (None: not registered for all).
+    watch_all: frozenset[str] | None = None
+    #: RequestSetInputMask: bit (type % 8) of byte (type // 8) set = deliver that event type;
+    #: types past the mask's end are delivered. None: everything.
+    input_mask: bytes | None = None
     #: Set when the server has decided to close this session once its output is flushed.
     closing: bool = False
+    #: Set when it must close at once, unflushed (a slow reader, a dead peer).
+    aborted: bool = False
     close_reason: str = ""
+    trace: bool = False
+    #: Keep-alive: when the client last sent anything; when our unanswered probe went out.
+    last_received: float = 0.0
+    probe_sent: float | None = None
+    #: Request rate limit: tokens left and when they were counted.
+    tokens: float = 0.0
+    tokens_at: float = 0.0
+    pending_bytes: int = 0
     _output: list[bytes] = field(default_factory=list)
 
     @property
@@ -122,12 +206,24 @@ class Session:
 
     def send(self, frame: bytes) -> None:
         self._output.append(frame)
+        self.pending_bytes += len(frame)
 
     def take_output(self) -> bytes:
         """Everything pending, as one buffer for one write."""
         data = b"".join(self._output)
         self._output.clear()
+        self.pending_bytes = 0
         return data
+
+    def wants(self, event_type: int) -> bool:
+        """Whether the input mask lets this event type through."""
+        mask = self.input_mask
+        if mask is None or event_type >= len(mask) * 8:
+            return True
+        return bool(mask[event_type >> 3] >> (event_type & 7) & 1)
+
+    def describe(self) -> str:
+        return f"session {self.id} ({self.application_name or '?'} from {self.peer or '?'})"
 
 
 class _Refusal(Exception):
@@ -148,22 +244,38 @@ class TServerCore:
         switch: Switch,
         identity: ServerIdentity,
         *,
-        max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE,
+        settings: ServerConfig | None = None,
+        max_frame_size: int | None = None,
         drivers: Mapping[str, TrunkDriver] | None = None,
     ) -> None:
         self.switch = switch
         #: The trunk driver of each trunk group.
         self.drivers: dict[str, TrunkDriver] = dict(drivers or {})
         self.identity = identity
-        self.max_frame_size = max_frame_size
+        self.settings = settings or ServerConfig()
+        self.max_frame_size = max_frame_size or self.settings.max_frame_size
         self.sessions: dict[int, Session] = {}
         self._next_session = 1
         self._sequence = 0
         #: dn -> {session id: mode}, in registration order.
         self._registered: dict[str, dict[int, RegisterMode]] = {}
+        #: Sessions registered for all DNs (RequestRegisterAll).
+        self._watching_all: dict[int, Session] = {}
+        #: Statistics for QueryServer: totals, and events per whole second of the last ten.
+        self.events_total = 0
+        self.deliveries_total = 0
+        self.slow_readers_dropped = 0
+        self._rate: dict[int, int] = {}
         self._handlers: dict[type[Message], Callable[[Session, Any, float], None]] = {
             RequestRegisterClient: self._on_register_client,
+            RequestQueryServer: self._on_query_server,
             RequestRegisterAddress: self._on_register_address,
+            RequestUnregisterAddress: self._on_unregister_address,
+            RequestRegisterAll: self._on_register_all,
+            RequestUnregisterAll: self._on_unregister_all,
+            RequestSetInputMask: self._on_set_input_mask,
+            RequestDistributeUserEvent: self._on_distribute_user_event,
+            RequestPrivateService: self._on_private_service,
             RequestMakeCall: self._on_make_call,
             RequestAnswerCall: self._on_answer_call,
             RequestReleaseCall: self._on_release_call,
@@ -213,14 +325,21 @@ class TServerCore:
     # ----------------------------------------------------------------------------------------
     # Session life
 
-    def open_session(self, peer: str = "") -> Session:
+    def open_session(self, peer: str = "", now: float = 0.0) -> Session:
         session = Session(self._next_session, Framer(self.max_frame_size), peer=peer)
+        session.last_received = session.tokens_at = now
+        session.tokens = float(self.settings.max_requests_per_second)
+        session.trace = self.settings.trace
         self._next_session += 1
         self.sessions[session.id] = session
         return session
 
-    def close_session(self, session: Session) -> None:
-        """The connection is gone: end its registrations."""
+    def close_session(self, session: Session, now: float = 0.0) -> set[Session]:
+        """The connection is gone: end its registrations; with logout_on_disconnect, log out
+        the agents on the DNs it controlled that no other client controls. Returns the
+        sessions with new output (events about those agents)."""
+        self._woken = set()
+        controlled = [dn for dn, mode in session.registrations.items() if mode in _CONTROL]
         for dn in session.registrations:
             holders = self._registered.get(dn)
             if holders is not None:
@@ -228,7 +347,67 @@ class TServerCore:
                 if not holders:
                     del self._registered[dn]
         session.registrations.clear()
+        self._watching_all.pop(session.id, None)
         self.sessions.pop(session.id, None)
+        if self.settings.logout_on_disconnect:
+            for dn in controlled:
+                if self.switch.agent_at(dn) is None or self._controllers(dn):
+                    continue
+                try:
+                    events = self.switch.agent_logout(dn, now=now)
+                except SwitchError as err:  # e.g. the agent is in a call: keep it
+                    log.info("%s: agent on %s not logged out: %s", session.describe(), dn, err)
+                    continue
+                log.info(
+                    "%s: logged out the agent on %s (logout_on_disconnect)", session.describe(), dn
+                )
+                self._publish(events, now, None, None)
+        self._woken.discard(session)
+        return self._woken
+
+    def _controllers(self, dn: str) -> list[int]:
+        return [sid for sid, mode in self._registered.get(dn, {}).items() if mode in _CONTROL]
+
+    def check_keepalive(self, now: float) -> set[Session]:
+        """Probe clients silent for keepalive_interval; close those whose probe went
+        unanswered for keepalive_timeout. Returns the sessions with new output or closing."""
+        self._woken = set()
+        interval, timeout = self.settings.keepalive_interval, self.settings.keepalive_timeout
+        if interval <= 0:
+            return self._woken
+        for session in list(self.sessions.values()):
+            if session.closing:
+                continue
+            if session.probe_sent is not None:
+                if now - session.probe_sent >= timeout:
+                    log.warning(
+                        "%s: no answer to keep-alive for %.1f s; disconnecting",
+                        session.describe(),
+                        now - session.probe_sent,
+                    )
+                    self._abort(session, "keep-alive timeout")
+            elif now - session.last_received >= interval:
+                session.probe_sent = now
+                self._deliver_to(session, KeepAliveProbe(reference_id=self._sequence + 1))
+        return self._woken
+
+    def stats(self, now: float) -> dict[str, int | float]:
+        """Server statistics, as QueryServer reports them."""
+        window = [count for second, count in self._rate.items() if now - 10 <= second < now]
+        span = min(10.0, max(1.0, now - self.identity.start_time))
+        stats: dict[str, int | float] = {
+            "clients": sum(1 for s in self.sessions.values() if s.application_name is not None),
+            "connections": len(self.sessions),
+            "calls": len(self.switch.calls),
+            "events": self.events_total,
+            "deliveries": self.deliveries_total,
+            "events_per_s": round(sum(window) / span, 1),
+            "slow_readers_dropped": self.slow_readers_dropped,
+            "uptime_s": round(now - self.identity.start_time, 1),
+        }
+        for queue in self.switch.config.queues:
+            stats[f"queue.{queue.dn}.waiting"] = len(self.switch.waiting(queue.dn))
+        return stats
 
     def registered_sessions(self, dn: str) -> list[Session]:
         return [self.sessions[sid] for sid in self._registered.get(dn, {})]
@@ -241,6 +420,7 @@ class TServerCore:
         self._woken = set()
         if session.closing:
             return self._woken
+        session.last_received, session.probe_sent = now, None
         session.framer.receive_data(data)
         while not session.closing:
             try:
@@ -266,6 +446,8 @@ class TServerCore:
 
     def handle_request(self, session: Session, msg: Message, now: float) -> None:
         """One decoded message from a client."""
+        if session.trace:
+            trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
             self._deliver_to(session, KeepAliveAnswer(reference_id=msg.reference_id))
             return
@@ -273,6 +455,18 @@ class TServerCore:
             return
         handler = self._handlers.get(type(msg))
         try:
+            limit = self.settings.max_requests_per_second
+            if limit:
+                if now > session.tokens_at:
+                    elapsed = now - session.tokens_at
+                    session.tokens = min(float(limit), session.tokens + elapsed * limit)
+                    session.tokens_at = now
+                if session.tokens < 1:
+                    raise _Refusal(
+                        ErrorCode.TooManyRequests,
+                        f"more than {limit} requests per second; request not carried out",
+                    )
+                session.tokens -= 1
             if not isinstance(msg, Request) or handler is None:
                 raise _Refusal(
                     ErrorCode.UnsupportedOperation,
@@ -326,17 +520,42 @@ class TServerCore:
             )
             self._close(session, "unsupported protocol version")
             return
+        known = self.settings.application(req.application_name)
+        refused = None
+        if known is None and self.settings.authenticate:
+            refused = f"application {req.application_name!r} is not configured"
+        elif known is not None and known.password and req.application_password != known.password:
+            refused = f"wrong password for application {req.application_name!r}"
+        if refused is not None:
+            log.warning("session %d from %s: %s; closing", session.id, session.peer, refused)
+            self._error(session, ErrorCode.AuthenticationFailed, refused, req.reference_id, now)
+            self._close(session, "authentication failed")
+            return
         session.application_name = req.application_name
+        session.rights = known or ApplicationConfig(req.application_name)
         log.info("session %d: client %r registered", session.id, req.application_name)
+        self._deliver_to(session, self._server_info(req.reference_id, now, with_stats=False))
+
+    def _server_info(self, reference_id: int | None, now: float, *, with_stats: bool) -> Event:
+        stats = None
+        if with_stats:  # KVList values are integers or strings: rates go as strings
+            stats = KVList(
+                (k, v if isinstance(v, int) else f"{v:g}") for k, v in self.stats(now).items()
+            )
         info = EventServerInfo(
-            reference_id=req.reference_id,
+            reference_id=reference_id,
             protocol_version=f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
             server_version=self.identity.version,
             application_name=self.identity.name,
             server_start_time=int(self.identity.start_time),
             server_capability_mask=self._capability_mask(),
+            extensions=stats,
         )
-        self._deliver_to(session, self._stamp(info, now))
+        return self._stamp(info, now)
+
+    def _on_query_server(self, session: Session, req: RequestQueryServer, now: float) -> None:
+        """EventServerInfo again, with the server's statistics in Extensions."""
+        self._deliver_to(session, self._server_info(req.reference_id, now, with_stats=True))
 
     def _on_register_address(
         self, session: Session, req: RequestRegisterAddress, now: float
@@ -344,6 +563,16 @@ class TServerCore:
         dn = req.this_dn
         if not self.switch.has_dn(dn):
             raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        rights = session.rights
+        assert rights is not None
+        monitor = req.register_mode is RegisterMode.Monitor
+        if dn not in rights.control and (not monitor or dn not in rights.monitor):
+            raise _Refusal(
+                ErrorCode.NotAllowed,
+                f"application {rights.name!r} may not "
+                f"{'monitor' if monitor else 'control'} DN {dn!r}",
+                this_dn=dn,
+            )
         for sid, mode in self._registered.get(dn, {}).items():
             if sid != session.id and RegisterMode.Private in (mode, req.register_mode):
                 raise _Refusal(
@@ -364,6 +593,72 @@ class TServerCore:
             extensions=KVList([("status", status.name)]),
         )
         self._deliver_to(session, self._stamp(registered, now))
+
+    def _on_unregister_address(
+        self, session: Session, req: RequestUnregisterAddress, now: float
+    ) -> None:
+        dn = req.this_dn
+        if session.registrations.pop(dn, None) is None:
+            raise _Refusal(ErrorCode.NotRegistered, f"{dn} is not registered", this_dn=dn)
+        holders = self._registered.get(dn, {})
+        holders.pop(session.id, None)
+        if not holders:
+            self._registered.pop(dn, None)
+        self._deliver_to(
+            session, self._stamp(EventUnregistered(reference_id=req.reference_id, this_dn=dn), now)
+        )
+
+    def _on_register_all(self, session: Session, req: RequestRegisterAll, now: float) -> None:
+        """Monitor every DN (of AddressType, when given) the application may monitor."""
+        rights = session.rights
+        assert rights is not None
+        wanted = req.address_type
+        dns = frozenset(
+            dn
+            for dn in self.switch.dns()
+            if (dn in rights.monitor or dn in rights.control)
+            and (wanted in (None, AddressType.Unknown) or self.switch.address_type(dn) is wanted)
+        )
+        session.watch_all = dns
+        self._watching_all[session.id] = session
+        answer = EventRegisteredAll(
+            reference_id=req.reference_id,
+            address_type=wanted,
+            extensions=KVList([("dns", len(dns))]),
+        )
+        self._deliver_to(session, self._stamp(answer, now))
+
+    def _on_unregister_all(self, session: Session, req: RequestUnregisterAll, now: float) -> None:
+        session.watch_all = None
+        self._watching_all.pop(session.id, None)
+        answer = EventUnregisteredAll(reference_id=req.reference_id, address_type=req.address_type)
+        self._deliver_to(session, self._stamp(answer, now))
+
+    def _on_set_input_mask(self, session: Session, req: RequestSetInputMask, now: float) -> None:
+        """Choose the event types this client receives (answers, errors and keep-alives always
+        arrive). An empty mask lets everything through again."""
+        session.input_mask = req.input_mask or None
+        self._deliver_to(session, self._stamp(EventACK(reference_id=req.reference_id), now))
+
+    def _on_distribute_user_event(
+        self, session: Session, req: RequestDistributeUserEvent, now: float
+    ) -> None:
+        """EventUserEvent to every client registered on ThisDN; EventACK to the requester."""
+        dn = req.this_dn
+        if not self.switch.has_dn(dn):
+            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        event = EventUserEvent(
+            this_dn=dn,
+            conn_id=req.conn_id,
+            call_id=req.call_id,
+            other_dn=req.other_dn,
+            customer_id="Resources",
+            user_data=req.user_data,
+            reasons=req.reasons,
+            extensions=req.extensions,
+        )
+        self._publish([event], now, None, None)
+        self._deliver_to(session, self._stamp(EventACK(reference_id=req.reference_id), now))
 
     def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
         self._require_control(session, req.this_dn)
@@ -678,6 +973,162 @@ class TServerCore:
         self._deliver_to(session, self._stamp(info, now))
 
     # ----------------------------------------------------------------------------------------
+    # Simulation control
+
+    def _on_private_service(self, session: Session, req: RequestPrivateService, now: float) -> None:
+        """ctiemu's simulation control (SimService): what the outside world does. Only
+        applications whose configuration says `simulation = true` may use it. Answered with
+        EventPrivateInfo (same PrivateMsgID; results in UserData); the events it causes go to
+        the DNs' clients as usual."""
+        rights = session.rights
+        assert rights is not None
+        try:
+            service = SimService(req.private_msg_id)
+        except ValueError:
+            raise _Refusal(
+                ErrorCode.UnsupportedOperation,
+                f"PrivateMsgID {req.private_msg_id} is not a ctiemu service "
+                f"({', '.join(f'{s.value} {s.name}' for s in SimService)})",
+            ) from None
+        if service is SimService.Trace:
+            result = self._sim_trace(session, rights, req)
+        else:
+            if not rights.simulation:
+                raise _Refusal(
+                    ErrorCode.NotAllowed,
+                    f"application {rights.name!r} may not use simulation control "
+                    "(set simulation = true in its [[server.application]])",
+                )
+            result = self._simulate(service, req, now)
+        info = EventPrivateInfo(
+            reference_id=req.reference_id,
+            this_dn=req.this_dn or None,
+            conn_id=result.pop("conn_id", None) or req.conn_id,
+            private_msg_id=req.private_msg_id,
+            user_data=KVList(list(result.items())),
+        )
+        self._deliver_to(session, self._stamp(info, now))
+
+    def _sim_trace(
+        self, session: Session, rights: ApplicationConfig, req: RequestPrivateService
+    ) -> dict[str, Any]:
+        params = req.user_data or KVList()
+        target_id = params.get("Session", session.id)
+        on = params.get("On", 1)
+        target = self.sessions.get(target_id) if isinstance(target_id, int) else None
+        if target is None or not isinstance(on, int):
+            raise _Refusal(
+                ErrorCode.InvalidAttribute, "Trace needs Session (a session id) and On (1 or 0)"
+            )
+        if target is not session and not rights.simulation:
+            raise _Refusal(
+                ErrorCode.NotAllowed, "only simulation applications trace other sessions"
+            )
+        target.trace = bool(on)
+        log.info("%s: frame trace %s", target.describe(), "on" if on else "off")
+        return {"Session": target.id, "On": int(target.trace)}
+
+    def _simulate(
+        self, service: SimService, req: RequestPrivateService, now: float
+    ) -> dict[str, Any]:
+        params = req.user_data or KVList()
+
+        def text(key: str, default: str | None = None) -> str:
+            value = params.get(key, default)
+            if not isinstance(value, str) or not value:
+                raise _Refusal(ErrorCode.InvalidAttribute, f"{service.name} needs {key} (a string)")
+            return value
+
+        def number(key: str, default: int) -> int:
+            value = params.get(key, default)
+            if not isinstance(value, int) or value < 0:
+                raise _Refusal(
+                    ErrorCode.InvalidAttribute,
+                    f"{service.name}: {key} must be seconds (an integer)",
+                )
+            return value
+
+        if service in (SimService.OutOfService, SimService.BackInService):
+            dn = req.this_dn
+            if not self.switch.has_dn(dn):
+                raise _Refusal(
+                    ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn
+                )
+            events = self.switch.set_in_service(dn, service is SimService.BackInService, now=now)
+            self._publish(events, now, None, None)
+            return {"ThisDN": dn, "InService": int(self.switch.in_service(dn))}
+        if service in (SimService.Inbound, SimService.TrunkDown, SimService.TrunkUp):
+            groups = [g.name for g in self.switch.config.trunk_groups]
+            group = text("TrunkGroup", groups[0] if groups else None)
+            simulator = self._simulator(group)
+            if service is SimService.TrunkDown:
+                simulator.fail_link(group, now, "simulation control")
+            elif service is SimService.TrunkUp:
+                simulator.restore_link(group, now)
+            else:
+                data = params.get("UserData")
+                if data is not None and not isinstance(data, KVList):
+                    raise _Refusal(ErrorCode.InvalidAttribute, "Inbound: UserData must be a list")
+                patience = params.get("Patience")
+                ref = simulator.inbound(
+                    group,
+                    text("ANI"),
+                    text("DNIS"),
+                    now,
+                    user_data=data,
+                    patience=None if patience is None else number("Patience", 0),
+                )
+                self._advance_into(now)
+                conn = simulator.conn_of(ref)
+                if conn is None:
+                    raise _Refusal(
+                        ErrorCode.InvalidState, f"the switch refused the inbound call ({ref})"
+                    )
+                return {"conn_id": conn, "Ref": ref, "TrunkGroup": group}
+            self._advance_into(now)
+            return {"TrunkGroup": group, "LinkUp": int(self.switch.link_up(group))}
+        # services about one call's far end
+        conn_id = req.conn_id
+        call = self.switch.call(conn_id) if conn_id is not None else None
+        if call is None or call.trunk_group is None:
+            raise _Refusal(
+                ErrorCode.InvalidConnID,
+                f"{service.name} needs the ConnID of a call through a trunk",
+            )
+        assert conn_id is not None
+        simulator = self._simulator(call.trunk_group)
+        if service is SimService.Answer:
+            kind = _ANSWER_KINDS.get(text("Kind", "person"))
+            if kind is None:
+                raise _Refusal(
+                    ErrorCode.InvalidAttribute, f"Answer: Kind is one of {', '.join(_ANSWER_KINDS)}"
+                )
+            simulator.answer(conn_id, now, kind, talk=number("Talk", 60))
+        elif service is SimService.Busy:
+            simulator.busy(conn_id, now)
+        elif service is SimService.HangUp:
+            simulator.hang_up(conn_id, now)
+        else:
+            simulator.press(conn_id, text("Digits"), now)
+        self._advance_into(now)
+        return {}
+
+    def _simulator(self, group: str) -> Simulator:
+        driver = self.drivers.get(group)
+        if not isinstance(driver, Simulator):
+            raise _Refusal(
+                ErrorCode.UnsupportedOperation,
+                f"trunk group {group!r} is not driven by the simulated network",
+            )
+        return driver
+
+    def _advance_into(self, now: float) -> None:
+        """Run what simulation control just set in motion, keeping the current woken set."""
+        woken = self._woken
+        woken |= self.advance(now)
+        self._woken = woken
+
+    # ----------------------------------------------------------------------------------------
     # Time
 
     def next_deadline(self) -> float | None:
@@ -692,13 +1143,40 @@ class TServerCore:
         they cause. Returns the woken sessions."""
         self._woken = set()
         events = self.switch.advance(now)
+        links: list[Event] = []
         for driver in self._unique_drivers():
             for report in driver.advance(now):
                 events += self.switch.on_trunk_report(report, now)
+                if isinstance(report, LinkDown | LinkUp):
+                    links.append(self._link_event(report))
         self._dispatch_commands(now)
         if events:
             self._publish(events, now, None, None)
+        for link in links:
+            self._broadcast(link, now)
         return self._woken
+
+    def _link_event(self, report: LinkDown | LinkUp) -> Event:
+        extensions = KVList([("TrunkGroup", report.trunk_group)])
+        if isinstance(report, LinkUp):
+            log.warning("trunk group %s: link up", report.trunk_group)
+            return EventLinkConnected(application_name=self.identity.name, extensions=extensions)
+        log.warning("trunk group %s: link down (%s)", report.trunk_group, report.reason)
+        return EventLinkDisconnected(
+            application_name=self.identity.name,
+            error_message=f"trunk group {report.trunk_group}: {report.reason or 'link down'}",
+            extensions=extensions,
+        )
+
+    def _broadcast(self, event: Event, now: float) -> None:
+        """An event about the server itself, to every registered client."""
+        stamped = self._stamp(event, now)
+        frame = encode(stamped)
+        kind = int(stamped.MESSAGE_TYPE)
+        for session in list(self.sessions.values()):
+            if session.application_name is not None and session.wants(kind):
+                self._send(session, frame, stamped)
+        self._count(1, now)
 
     def _unique_drivers(self) -> list[TrunkDriver]:
         unique: dict[int, TrunkDriver] = {}
@@ -739,6 +1217,8 @@ class TServerCore:
             )
         if mode is RegisterMode.Monitor:
             raise _Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode", this_dn=dn)
+        if not self.switch.in_service(dn):
+            raise _Refusal(ErrorCode.DNOutOfService, f"{dn} is out of service", this_dn=dn)
 
     def _stamp(self, event: Event, now: float) -> Event:
         self._sequence += 1
@@ -755,36 +1235,104 @@ class TServerCore:
         requester: Session | None,
         request: Request | None,
     ) -> None:
-        """Stamp each event once and deliver it to every session registered on its ThisDN; the
-        first event at the requesting DN carries the request's ReferenceID, for the requester."""
+        """Stamp each event once and deliver it to every session registered on its ThisDN (and
+        every session registered for all DNs that covers it); the first event at the
+        requesting DN carries the request's ReferenceID, for the requester. A routing point
+        asked for a route with no router registered on it routes to its default at once."""
         answered = request is None or request.reference_id is None
         request_dn = getattr(request, "this_dn", None)
+        watching_all = self._watching_all
+        limit = self.settings.max_output_bytes
+        unrouted: list[EventRouteRequest] = []
+        published = 0
         for event in events:
             stamped = self._stamp(event, now)
+            published += 1
+            kind = int(stamped.MESSAGE_TYPE)
             dn = getattr(stamped, "this_dn", None)
-            holders = self._registered.get(dn, {}) if dn is not None else {}
+            holders = self._registered.get(dn, _NOBODY) if dn is not None else _NOBODY
             shared: bytes | None = None
-            for sid in holders:
-                session = self.sessions[sid]
+            recipients = [self.sessions[sid] for sid in holders]
+            if watching_all:
+                recipients += [
+                    s
+                    for sid, s in watching_all.items()
+                    if sid not in holders and s.watch_all is not None and dn in s.watch_all
+                ]
+            for session in recipients:
                 if not answered and session is requester and dn == request_dn:
                     assert request is not None
                     answered = True
-                    session.send(
-                        encode(dataclasses.replace(stamped, reference_id=request.reference_id))
-                    )
+                    frame = encode(dataclasses.replace(stamped, reference_id=request.reference_id))
+                elif session.aborted or not session.wants(kind):
+                    continue
                 else:
                     if shared is None:
                         shared = encode(stamped)
-                    session.send(shared)
+                    frame = shared
+                session.send(frame)
+                if session.trace:
+                    trace_log.info("%s -> %r", session.describe(), stamped)
+                if session.pending_bytes > limit:
+                    self._overflow(session)
                 self._woken.add(session)
+            self.deliveries_total += len(recipients)
+            if isinstance(stamped, EventRouteRequest) and not any(
+                mode in _CONTROL for mode in holders.values()
+            ):
+                unrouted.append(stamped)
+        self._count(published, now)
         if not answered and requester is not None and request is not None:
             # nothing the request caused happened at its DN yet: acknowledge it
             ack = EventACK(reference_id=request.reference_id)
             self._deliver_to(requester, self._stamp(ack, now))
+        for route_request in unrouted:
+            try:
+                routed = self.switch.route_default(
+                    route_request.this_dn, route_request.conn_id, now=now
+                )
+            except SwitchError:  # the call moved on meanwhile
+                continue
+            self._dispatch_commands(now)
+            self._publish(routed, now, None, None)
+
+    def _count(self, events: int, now: float) -> None:
+        self.events_total += events
+        second = int(now)
+        self._rate[second] = self._rate.get(second, 0) + events
+        if len(self._rate) > 20:
+            for old in [s for s in self._rate if s < second - 10]:
+                del self._rate[old]
 
     def _deliver_to(self, session: Session, event: Message) -> None:
-        session.send(encode(event))
+        self._send(session, encode(event), event)
+
+    def _send(self, session: Session, frame: bytes, event: Message) -> None:
+        if session.aborted:
+            return
+        session.send(frame)
+        if session.trace:
+            trace_log.info("%s -> %r", session.describe(), event)
+        if session.pending_bytes > self.settings.max_output_bytes:
+            self._overflow(session)
         self._woken.add(session)
+
+    def _overflow(self, session: Session) -> None:
+        """A client that does not read: drop it, and its unsent output, with one log line."""
+        log.warning(
+            "%s: disconnected: slow reader (%d bytes unsent, over max_output_bytes %d)",
+            session.describe(),
+            session.pending_bytes,
+            self.settings.max_output_bytes,
+        )
+        self.slow_readers_dropped += 1
+        self._abort(session, "slow reader: output queue overflow")
+
+    def _abort(self, session: Session, reason: str) -> None:
+        """Close at once, without flushing (the server cancels the connection)."""
+        session.take_output()
+        session.aborted = True
+        self._close(session, reason)
 
     def _error(
         self,
@@ -810,6 +1358,11 @@ class TServerCore:
         session.closing = True
         session.close_reason = reason
         self._woken.add(session)
+
+
+_NOBODY: dict[int, RegisterMode] = {}
+#: Registration modes that may send requests for the DN.
+_CONTROL = (RegisterMode.Share, RegisterMode.Private)
 
 
 def _major_version(text: str) -> int | None:

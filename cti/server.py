@@ -2,13 +2,16 @@
 
 Thin by design (like trio-websocket's server): one nursery per connection with a reader that
 feeds the sans-IO core and a writer that sends everything pending for the session in one write.
-All behaviour lives in cti.core.
+All behaviour lives in cti.core; the edge adds the timer task (switch timers, driver reports),
+the keep-alive sweep, optional TLS, and the immediate cancellation of a connection the core
+aborts (a slow reader, a client that stopped answering keep-alives).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import ssl
 import time
 from collections.abc import Callable
 
@@ -37,15 +40,38 @@ class _Doorbell:
         self._event = trio.Event()
 
 
-class TServer:
-    """Serves a TServerCore over TCP."""
+def server_ssl_context(certificate: str, private_key: str) -> ssl.SSLContext | None:
+    """The TLS context for [server] tls_certificate / tls_private_key (None: plain TCP).
+    Raises OSError (ssl.SSLError included) when the files cannot be used."""
+    if not certificate:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, private_key)
+    return context
 
-    def __init__(self, core: TServerCore, *, clock: Callable[[], float] = time.time) -> None:
+
+class TServer:
+    """Serves a TServerCore over TCP (or TLS)."""
+
+    def __init__(
+        self,
+        core: TServerCore,
+        *,
+        clock: Callable[[], float] = time.time,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.core = core
         self.clock = clock
+        self.ssl_context = ssl_context
         self._bells: dict[int, _Doorbell] = {}
+        self._scopes: dict[int, trio.CancelScope] = {}
         #: Rung after each request: it may have started or stopped a switch timer.
         self._timers_changed = _Doorbell()
+
+    def wake(self) -> None:
+        """Something outside a request changed the timers (e.g. a call injected into a
+        driver): let the timer task look again."""
+        self._timers_changed.ring()
 
     async def serve(
         self,
@@ -57,11 +83,29 @@ class TServer:
         """Listen on host:port (port 0 picks one) until cancelled."""
         listeners = await trio.open_tcp_listeners(port, host=host)
         for listener in listeners:
-            log.info("listening on %s:%d", *listener.socket.getsockname()[:2])
+            log.info(
+                "listening on %s:%d%s",
+                *listener.socket.getsockname()[:2],
+                " (TLS)" if self.ssl_context else "",
+            )
+        serving: list[trio.abc.Listener[trio.abc.Stream]] = list(listeners)
+        if self.ssl_context is not None:
+            serving = [trio.SSLListener(lst, self.ssl_context) for lst in listeners]
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self.run_timers)
+            nursery.start_soon(self.run_keepalive)
             task_status.started(listeners)
-            await trio.serve_listeners(self.handle_stream, listeners)
+            await trio.serve_listeners(self.handle_stream, serving)
+
+    async def run_keepalive(self) -> None:
+        """Probe silent clients and drop those that stopped answering."""
+        interval = self.core.settings.keepalive_interval
+        if interval <= 0:
+            return
+        period = min(1.0, interval / 4, self.core.settings.keepalive_timeout / 4)
+        while True:
+            await trio.sleep(period)
+            self._ring(self.core.check_keepalive(self.clock()))
 
     async def run_timers(self) -> None:
         """Fire the switch's timers when they fall due (ring-no-answer, routing timeouts,
@@ -76,37 +120,47 @@ class TServer:
 
     def _ring(self, sessions: set[Session]) -> None:
         for session in sessions:
+            if session.aborted:
+                scope = self._scopes.get(session.id)
+                if scope is not None:
+                    scope.cancel()
+                continue
             bell = self._bells.get(session.id)
             if bell is not None:
                 bell.ring()
 
-    async def handle_stream(self, stream: trio.SocketStream) -> None:
+    async def handle_stream(self, stream: trio.abc.Stream) -> None:
         """Serve one client connection until either side closes it."""
+        raw = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
         try:
-            host, port = stream.socket.getpeername()[:2]
+            assert isinstance(raw, trio.SocketStream)
+            host, port = raw.socket.getpeername()[:2]
             peer = f"{host}:{port}"
-        except OSError:
+        except (OSError, AssertionError):
             peer = "?"
-        session = self.core.open_session(peer)
+        session = self.core.open_session(peer, self.clock())
         bell = self._bells[session.id] = _Doorbell()
         log.info("session %d: connected from %s", session.id, peer)
         reason = "client closed the connection"
         try:
             async with trio.open_nursery() as nursery:
+                self._scopes[session.id] = nursery.cancel_scope
                 nursery.start_soon(self._write_loop, stream, session, bell, nursery.cancel_scope)
                 reason = await self._read_loop(stream, session)
-                if session.closing:
+                if session.closing and not session.aborted:
                     bell.ring()  # let the writer flush the last frames, then it returns
                     nursery.cancel_scope.deadline = trio.current_time() + CLOSE_FLUSH_SECONDS
                 else:
                     nursery.cancel_scope.cancel()
         finally:
-            self.core.close_session(session)
+            self._scopes.pop(session.id, None)
             del self._bells[session.id]
+            self._ring(self.core.close_session(session, self.clock()))
+            self._timers_changed.ring()
             await trio.aclose_forcefully(stream)
             log.info("session %d: closed (%s)", session.id, session.close_reason or reason)
 
-    async def _read_loop(self, stream: trio.SocketStream, session: Session) -> str:
+    async def _read_loop(self, stream: trio.abc.Stream, session: Session) -> str:
         while not session.closing:
             try:
                 data = await stream.receive_some(RECEIVE_SIZE)
@@ -114,13 +168,13 @@ class TServer:
                 return f"connection lost: {exc}"
             if not data:
                 return "client closed the connection"
-            self._ring(self.core.receive_data(session, data, self.clock()))
+            self._ring(self.core.receive_data(session, bytes(data), self.clock()))
             self._timers_changed.ring()
         return session.close_reason
 
     async def _write_loop(
         self,
-        stream: trio.SocketStream,
+        stream: trio.abc.Stream,
         session: Session,
         bell: _Doorbell,
         connection_scope: trio.CancelScope,

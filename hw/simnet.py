@@ -35,6 +35,8 @@ from switch.trunks import (
     Inbound,
     InboundAccepted,
     InboundRejected,
+    LinkDown,
+    LinkUp,
     NoAnswer,
     ReleaseTrunk,
     SendDigits,
@@ -174,6 +176,8 @@ class SimulatedNetwork:
         self._generation: dict[ConnID, int] = {}
         self._inbound_refs: dict[str, tuple[str, float]] = {}  # ref -> (group, patience)
         self._inbound_conn: dict[ConnID, str] = {}
+        self._conn_of_ref: dict[str, ConnID] = {}
+        self._group_of: dict[ConnID, str] = {}  # the trunk group each live call is on
         self._caller: dict[str, str] = {}  # ref -> ANI
         self._next_ref = 1
         #: What the network did, for tests and statistics: (conn_id or ref, outcome).
@@ -189,9 +193,12 @@ class SimulatedNetwork:
             self._dial(command, now)
         elif isinstance(command, ReleaseTrunk):
             self._cancel(command.conn_id)
+            self._group_of.pop(command.conn_id, None)
         elif isinstance(command, InboundAccepted):
             _group, patience = self._inbound_refs.pop(command.ref)
             self._inbound_conn[command.conn_id] = command.ref
+            self._conn_of_ref[command.ref] = command.conn_id
+            self._group_of[command.conn_id] = command.trunk_group
             self._at(now + patience, FarEndReleased(command.conn_id), command.conn_id)
         elif isinstance(command, InboundRejected):
             self._inbound_refs.pop(command.ref, None)
@@ -248,6 +255,39 @@ class SimulatedNetwork:
         self._at(now, Inbound(trunk_group, ref, ani, dnis, user_data), None)
         return ref
 
+    def conn_of(self, ref: str) -> ConnID | None:
+        """The ConnID the switch gave the inbound call `ref` (None until it accepted it)."""
+        return self._conn_of_ref.get(ref)
+
+    def answer(
+        self, conn_id: ConnID, now: float, kind: AnswerKind = AnswerKind.Person, *, talk: float
+    ) -> None:
+        """The far end of this outbound call answers now as `kind` (whatever it was going to
+        do), and hangs up `talk` seconds later."""
+        self._cancel(conn_id)
+        self.log.append((str(conn_id), f"made to answer ({kind.name})"))
+        self._at(now, Answered(conn_id, kind), conn_id)
+        self._at(now + talk, FarEndReleased(conn_id), conn_id)
+
+    def busy(self, conn_id: ConnID, now: float) -> None:
+        """The far end of this outbound call is busy, now."""
+        self._cancel(conn_id)
+        self.log.append((str(conn_id), "made busy"))
+        self._at(now, Busy(conn_id), conn_id)
+
+    def fail_link(self, trunk_group: str, now: float, reason: str = "link failed") -> None:
+        """The link to `trunk_group` goes down now: its calls are gone (nothing more is
+        reported about them) and the switch is told with LinkDown."""
+        for conn_id, group in list(self._group_of.items()):
+            if group == trunk_group:
+                self._cancel(conn_id)
+                del self._group_of[conn_id]
+        self._at(now, LinkDown(trunk_group, reason), None)
+
+    def restore_link(self, trunk_group: str, now: float) -> None:
+        """The link to `trunk_group` is back, now."""
+        self._at(now, LinkUp(trunk_group), None)
+
     def press(self, conn_id: ConnID, digits: str, now: float) -> None:
         """The far end of this call presses keys now (an inbound caller answering a prompt)."""
         self._at(now, DigitsReceived(conn_id, digits), conn_id)
@@ -284,6 +324,7 @@ class SimulatedNetwork:
         self._generation[conn_id] = self._generation.get(conn_id, 0) + 1
 
     def _dial(self, command: Dial, now: float) -> None:
+        self._group_of[command.conn_id] = command.trunk_group
         p = self.customer(command.number)[1]
         attempt = self._attempts.get(command.number, 0) + 1
         self._attempts[command.number] = attempt

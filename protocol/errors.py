@@ -34,6 +34,10 @@ class ErrorCode(IntEnum):
     MonitorOnly = 706
     InvalidAgent = 707
     AgentConflict = 708
+    AuthenticationFailed = 709
+    NotAllowed = 710
+    DNOutOfService = 711
+    TooManyRequests = 712
 
 
 #: For each code: what it means, and what the client should do about it.
@@ -108,6 +112,25 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.MonitorOnly: (
         "The DN is registered in Monitor mode, which receives events but sends no requests.",
         "Register the DN in Share or Private mode to control it.",
+    ),
+    ErrorCode.AuthenticationFailed: (
+        "RequestRegisterClient named an application the configuration does not list (when the "
+        "server authenticates clients) or gave the wrong ApplicationPassword.",
+        "The server closes the connection; reconnect with a configured application and password.",
+    ),
+    ErrorCode.NotAllowed: (
+        "The application's rights do not cover this: controlling or monitoring that DN, or "
+        "simulation control (RequestPrivateService).",
+        "Use an application the configuration gives that right ([[server.application]]).",
+    ),
+    ErrorCode.DNOutOfService: (
+        "ThisDN or the destination is out of service (EventDNOutOfService was sent for it).",
+        "Wait for EventDNBackInService, or use another DN.",
+    ),
+    ErrorCode.TooManyRequests: (
+        "The client sent requests faster than server.max_requests_per_second allows; the "
+        "request was not carried out.",
+        "Slow down and retry; the connection stays open.",
     ),
 }
 

@@ -54,8 +54,10 @@ from protocol.messages import (
     CallEvent,
     Event,
     EventAttachedDataChanged,
+    EventDNBackInService,
     EventDNDOff,
     EventDNDOn,
+    EventDNOutOfService,
     EventDTMFSent,
     EventForwardCancel,
     EventForwardSet,
@@ -93,6 +95,8 @@ from switch.trunks import (
     Busy,
     Dial,
     DigitsReceived,
+    LinkDown,
+    LinkUp,
     Failed,
     FarEndReleased,
     Inbound,
@@ -228,6 +232,10 @@ class Switch:
         self._agents_by_dn: dict[str, Agent] = {}
         self._agents_by_id: dict[str, Agent] = {}
         self._dnd: set[str] = set()
+        #: DNs out of service: busy to callers, no ACD calls (see set_in_service).
+        self._out_of_service: set[str] = set()
+        #: Trunk groups whose driver reported its link down.
+        self._links_down: set[str] = set()
         #: Call forwarding by DN: mode -> destination.
         self._forwards: dict[str, dict[ForwardMode, str]] = {}
         self._timers: list[_Timer] = []
@@ -241,6 +249,10 @@ class Switch:
 
     def has_dn(self, dn: str) -> bool:
         return dn in self._calls_at
+
+    def dns(self) -> list[str]:
+        """Every configured DN: extensions, queues, routing points."""
+        return list(self._calls_at)
 
     def is_queue(self, dn: str) -> bool:
         return dn in self._queues
@@ -257,7 +269,10 @@ class Switch:
         return list(self._waiting.get(queue, ()))
 
     def dn_status(self, dn: str) -> AddressStatus:
-        """The DN's state as EventRegistered and EventAddressInfo report it."""
+        """The DN's state as EventRegistered and EventAddressInfo report it (Maintenance
+        while it is out of service)."""
+        if dn in self._out_of_service:
+            return AddressStatus.Maintenance
         states = {
             p.state for c in self._calls_at.get(dn, {}).values() for p in c.parties if p.dn == dn
         }
@@ -279,7 +294,7 @@ class Switch:
         free = [
             a
             for a in logged
-            if a.state is AgentState.Ready and not self._active(a.dn) and a.dn not in self._dnd
+            if a.state is AgentState.Ready and not self._active(a.dn) and not self._closed(a.dn)
         ]
         return len(logged), len(free)
 
@@ -1248,7 +1263,7 @@ class Switch:
                 this_dn=this_dn,
                 conn_id=call.conn_id,
             )
-        if other_dn in self._extensions and (self._active(other_dn) or other_dn in self._dnd):
+        if other_dn in self._extensions and (self._active(other_dn) or self._closed(other_dn)):
             raise SwitchError(
                 ErrorCode.InvalidState,
                 f"destination {other_dn} is busy",
@@ -1297,7 +1312,7 @@ class Switch:
             )
             return self._move(call, party, PartyInput.RouteRequest, other=caller)
         forward = self.forward_of(dn, ForwardMode.Unconditional)
-        busy_now = dn == caller.dn or self._active(dn) or dn in self._dnd
+        busy_now = dn == caller.dn or self._active(dn) or self._closed(dn)
         if forward is None and busy_now:
             forward = self.forward_of(dn, ForwardMode.OnBusy, ForwardMode.OnBusyAndNoAnswer)
         if forward is not None and hops < _MAX_FORWARDS and call.party_at(forward) is None:
@@ -1335,7 +1350,7 @@ class Switch:
                 and agent.state is AgentState.Ready
                 and agent.ready_since == ready_since
                 and not self._active(agent.dn)
-                and agent.dn not in self._dnd
+                and not self._closed(agent.dn)
             ):
                 return agent
         return None
@@ -1346,7 +1361,7 @@ class Switch:
         agent = self._agents_by_dn.get(dn)
         if agent is None or agent.queue not in self._queues:
             return []
-        if agent.state is not AgentState.Ready or self._active(dn) or dn in self._dnd:
+        if agent.state is not AgentState.Ready or self._active(dn) or self._closed(dn):
             return []
         if idle_from_now or agent.ready_since is None:
             agent.ready_since = now
@@ -1492,7 +1507,7 @@ class Switch:
         call.destination = far
         self._add(call, caller)
         events = self._move(call, caller, PartyInput.Originate, other=far)
-        if self._trunks_in_use[group.name] >= group.channels:
+        if group.name in self._links_down or self._trunks_in_use[group.name] >= group.channels:
             return events + self._move(
                 call,
                 caller,
@@ -1512,6 +1527,8 @@ class Switch:
         that have ended since are ignored."""
         if isinstance(report, Inbound):
             return self._inbound(report, now)
+        if isinstance(report, LinkDown | LinkUp):
+            return self._link(report, now)
         call = self._calls.get(report.conn_id)
         if call is None or call.trunk_group is None:
             return []
@@ -1565,11 +1582,44 @@ class Switch:
         self._move(call, far, PartyInput.Release, other=near)
         return self._settle(call, far, now, call_state)
 
+    def link_up(self, trunk_group: str) -> bool:
+        """Whether the trunk group's driver has its link (unknown groups: False)."""
+        return trunk_group in self._trunk_groups and trunk_group not in self._links_down
+
+    def _link(self, report: LinkDown | LinkUp, now: float) -> list[Event]:
+        """A driver's link went down (every call on the group ends: its far end is gone,
+        CallState GeneralError) or came back. The T-Server core tells the clients
+        (EventLinkDisconnected / EventLinkConnected); the switch's events are the calls'."""
+        name = report.trunk_group
+        if name not in self._trunk_groups:
+            return []
+        if isinstance(report, LinkUp):
+            self._links_down.discard(name)
+            return []
+        if name in self._links_down:
+            return []
+        self._links_down.add(name)
+        events: list[Event] = []
+        for call in [c for c in self._calls.values() if c.trunk_group == name]:
+            far = next(
+                (p for p in call.parties if p.external and p.state is not PartyState.Released),
+                None,
+            )
+            if far is None:
+                continue
+            near = call.origin if not call.origin.external else self._peer(call, far)
+            self._free_trunk(call)
+            self._move(call, far, PartyInput.Release, other=near)
+            events += self._settle(call, far, now, CallState.GeneralError)
+        return events
+
     def _inbound(self, report: Inbound, now: float) -> list[Event]:
         group = self._trunk_groups.get(report.trunk_group)
         reason = None
         if group is None:
             reason = f"no trunk group {report.trunk_group!r}"
+        elif group.name in self._links_down:
+            reason = "the trunk group's link is down"
         elif report.dnis not in self._calls_at:
             reason = f"DNIS {report.dnis!r} is not a configured DN"
         elif self._trunks_in_use[group.name] >= group.channels:
@@ -1810,6 +1860,37 @@ class Switch:
             return [EventDNDOn(this_dn=this_dn)]
         self._dnd.discard(this_dn)
         return [EventDNDOff(this_dn=this_dn), *self._agent_free(this_dn, now, idle_from_now=False)]
+
+    def in_service(self, dn: str) -> bool:
+        return dn not in self._out_of_service
+
+    def set_in_service(self, dn: str, in_service: bool, *, now: float) -> list[Event]:
+        """Take a DN out of service (the phone is unplugged, the line is down) or bring it back:
+        EventDNOutOfService / EventDNBackInService at the DN. Out of service, an extension is
+        busy to new calls and gets no ACD calls; calls already there go on. Saying it twice
+        changes nothing and sends nothing."""
+        self._require_dn(dn)
+        if in_service == (dn not in self._out_of_service):
+            return []
+        if not in_service:
+            self._out_of_service.add(dn)
+            return [EventDNOutOfService(this_dn=dn, customer_id=CUSTOMER_ID)]
+        self._out_of_service.discard(dn)
+        events: list[Event] = [EventDNBackInService(this_dn=dn, customer_id=CUSTOMER_ID)]
+        if dn in self._extensions:
+            events += self._agent_free(dn, now, idle_from_now=False)
+        return events
+
+    def route_default(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
+        """Route the call waiting on a routing point to its default destination now (the
+        T-Server does this when no router is registered on the routing point)."""
+        call, party = self._party(this_dn, conn_id)
+        self._check(party, PartyInput.RouteUsed)
+        return self._route(call, party, self._routing_points[this_dn].default_destination, now)
+
+    def _closed(self, dn: str) -> bool:
+        """Whether the DN takes no new calls: DND on, or out of service."""
+        return dn in self._dnd or dn in self._out_of_service
 
     def _agent(self, dn: str) -> Agent:
         self._require_extension(dn)

@@ -172,6 +172,22 @@ class FarEndReleased:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkDown:
+    """The driver lost its link for `trunk_group` (the network, the board, the gateway): the
+    group's calls are gone and it carries none until LinkUp."""
+
+    trunk_group: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp:
+    """The driver's link for `trunk_group` is back."""
+
+    trunk_group: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigitsReceived:
     """The far end of a call pressed keys (DTMF heard in band or carried out of band)."""
 
@@ -200,6 +216,8 @@ TrunkReport = (
     | FarEndReleased
     | DigitsReceived
     | Inbound
+    | LinkDown
+    | LinkUp
 )
 
 

@@ -28,7 +28,7 @@ def test_the_documented_default_is_the_embedded_one() -> None:
 def test_every_key_is_documented() -> None:
     from dataclasses import fields
 
-    from cti.config import ServerConfig
+    from cti.config import ApplicationConfig, ServerConfig
     from hw.simnet import NetworkProfile
     from switch.config import QueueConfig, RoutingPointConfig, TrunkGroupConfig
 
@@ -37,7 +37,8 @@ def test_every_key_is_documented() -> None:
         for cls in (ServerConfig, NetworkProfile, QueueConfig, RoutingPointConfig, TrunkGroupConfig)
         for f in fields(cls)
     }
-    keys -= {"agent_id", "customers"}  # documented as `id` and [[network.customer]]
+    keys -= {"agent_id", "customers", "applications"}  # `id`, [[network.customer]] and
+    keys |= {f.name for f in fields(ApplicationConfig)}  # [[server.application]]
     keys |= {"id", "password", "skills", "extensions", "name", "weight"}
     for key in keys:
         assert f"| {key} |" in DOC, f"docs/configuration.md does not document {key!r}"

@@ -311,6 +311,15 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
         RequestSingleStepTransfer,
         RequestUpdateUserData,
     )
+    from protocol.messages import (
+        RequestDistributeUserEvent,
+        RequestPrivateService,
+        RequestQueryServer,
+        RequestRegisterAll,
+        RequestSetInputMask,
+        RequestUnregisterAddress,
+        RequestUnregisterAll,
+    )
     from protocol.values import KVList
 
     a = core.open_session()
@@ -491,6 +500,14 @@ def test_catalogue_answers_match_what_the_core_sends(core: TServerCore) -> None:
             other_dn="1002",
         ),
     )
+    # the service requests
+    ask(router, RequestQueryServer(reference_id=70))
+    ask(router, RequestRegisterAll(reference_id=71))
+    ask(router, RequestUnregisterAll(reference_id=72))
+    ask(router, RequestSetInputMask(reference_id=73, input_mask=b""))
+    ask(router, RequestDistributeUserEvent(reference_id=74, this_dn="1002", user_event=1))
+    ask(router, RequestPrivateService(reference_id=75, this_dn="", private_msg_id=9010))
+    ask(router, RequestUnregisterAddress(reference_id=76, this_dn="5001"))
     assert set(answers) == core.handled_requests
     for cls, answer in answers.items():
         assert answer.MESSAGE_TYPE == cls.ANSWER, cls.__name__
