@@ -6,6 +6,7 @@ Errors are ConfigError naming the file and the key that is wrong.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -202,20 +203,72 @@ class Config:
 
 
 def parse_config(text: str, source: str) -> Config:
+    """Read a configuration document. A ConfigError names the file, the line (when the key
+    can be found in the text) and the key: `my.toml:12: server.port: expected int, ...`."""
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:  # its message carries the line and column
         raise ConfigError(f"{source}: {exc}") from None
-    unknown = set(document) - {"server", "switch", "network"}
-    if unknown:
-        raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     try:
+        unknown = set(document) - {"server", "switch", "network"}
+        if unknown:
+            raise ConfigError(
+                f"{sorted(unknown)[0]}: unknown table (expected server, switch, network)"
+            )
         server = ServerConfig.from_mapping(document.get("server", {}))
         switch = SwitchConfig.from_mapping(document.get("switch", {}))
         network = NetworkProfile.from_mapping(document.get("network", {}))
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        line = locate(text, str(exc))
+        raise ConfigError(f"{source}:{line}: {exc}" if line else f"{source}: {exc}") from None
     return Config(server=server, switch=switch, network=network, source=source)
+
+
+_PATH = re.compile(r"^([A-Za-z_][\w.\[\]]*)(?::| )")
+_UNKNOWN_KEY = re.compile(r"unknown key(?:\(s\))? '?([\w-]+)")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([\w.\- ]+?)\s*\]\]?\s*(?:#.*)?$")
+_ASSIGN = re.compile(r"^\s*([\w\-\.\" ]+?)\s*=")
+
+
+def locate(text: str, message: str) -> int | None:
+    """The line of `text` (a TOML document) holding the key a ConfigError message starts with
+    (`server.port: ...`, `switch.queue[1].dn: ...`, `network: unknown key 'x'`): the key's own
+    line, else its table's header. None when it cannot be found."""
+    match = _PATH.match(message)
+    if match is None:
+        return None
+    path: list[str | int] = []
+    for part in match.group(1).split("."):
+        name, _, index = part.partition("[")
+        path.append(name)
+        if index:
+            path.append(int(index.rstrip("]")))
+    unknown = _UNKNOWN_KEY.search(message)
+    if unknown:
+        path.append(unknown.group(1))
+    lines: dict[tuple[str | int, ...], int] = {}
+    counts: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            names = tuple(n.strip() for n in header.group(2).split("."))
+            if header.group(1) == "[[":
+                counts[names] = counts.get(names, -1) + 1
+                table = (*names, counts[names])
+            else:
+                table = names
+            lines.setdefault(table, number)
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            key = tuple(k.strip().strip('"') for k in assign.group(1).split("."))
+            lines.setdefault((*table, *key), number)
+    for end in range(len(path), 0, -1):
+        found = lines.get(tuple(path[:end]))
+        if found is not None:
+            return found
+    return None
 
 
 def load_config(path: str | Path) -> Config:

@@ -77,8 +77,8 @@ class SwitchConfig:
         seen: set[str] = set()
         dns = [
             *(("switch.extensions", dn) for dn in self.extensions),
-            *(("switch.queue", q.dn) for q in self.queues),
-            *(("switch.routing_point", r.dn) for r in self.routing_points),
+            *((f"switch.queue[{i}].dn", q.dn) for i, q in enumerate(self.queues)),
+            *((f"switch.routing_point[{i}].dn", r.dn) for i, r in enumerate(self.routing_points)),
         ]
         for where, dn in dns:
             if not dn or not dn.isprintable() or " " in dn:
@@ -86,32 +86,33 @@ class SwitchConfig:
             if dn in seen:
                 raise ConfigError(f"{where}: DN {dn!r} is configured twice")
             seen.add(dn)
-        for rp in self.routing_points:
+        for i, rp in enumerate(self.routing_points):
             if rp.default_destination not in seen or rp.default_destination == rp.dn:
                 raise ConfigError(
-                    f"switch.routing_point {rp.dn}: default_destination "
+                    f"switch.routing_point[{i}].default_destination: "
                     f"{rp.default_destination!r} is not another configured DN"
                 )
         names: set[str] = set()
-        for group in self.trunk_groups:
+        for i, group in enumerate(self.trunk_groups):
+            where = f"switch.trunk_group[{i}]"
             if not group.name or group.name in names:
-                raise ConfigError(f"switch.trunk_group: name {group.name!r} is empty or repeated")
+                raise ConfigError(f"{where}.name: {group.name!r} is empty or repeated")
             names.add(group.name)
             if not group.prefixes or any(not p for p in group.prefixes):
-                raise ConfigError(f"switch.trunk_group {group.name}: prefixes must be non-empty")
+                raise ConfigError(f"{where}.prefixes: must be non-empty")
             if group.channels < 1:
-                raise ConfigError(f"switch.trunk_group {group.name}: channels must be at least 1")
+                raise ConfigError(f"{where}.channels: must be at least 1")
             if group.driver not in DRIVERS:
                 raise ConfigError(
-                    f"switch.trunk_group {group.name}: driver {group.driver!r} is not one of "
-                    f"{', '.join(DRIVERS)}"
+                    f"{where}.driver: {group.driver!r} is not one of {', '.join(DRIVERS)}"
                 )
         ids: set[str] = set()
-        for agent in self.agents:
+        for i, agent in enumerate(self.agents):
+            where = f"switch.agent[{i}].id"
             if not agent.agent_id or not agent.agent_id.isprintable():
-                raise ConfigError(f"switch.agent: {agent.agent_id!r} is not a valid AgentID")
+                raise ConfigError(f"{where}: {agent.agent_id!r} is not a valid AgentID")
             if agent.agent_id in ids:
-                raise ConfigError(f"switch.agent: AgentID {agent.agent_id!r} is listed twice")
+                raise ConfigError(f"{where}: AgentID {agent.agent_id!r} is listed twice")
             ids.add(agent.agent_id)
 
     @classmethod
