@@ -3,6 +3,7 @@
 ctiemu serve [--host H] [--port P] [--config FILE]
 ctiemu monitor DN... [--json] [--count N] [--server HOST:PORT]
 ctiemu call FROM TO [--timeout SECONDS] [--json] [--server HOST:PORT]
+ctiemu sim ACTION ... / trace on|off --session N / stats / check-config FILE (cti.simctl)
 ctiemu --version
 """
 
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, metavar="SECONDS", help="release the call after SECONDS"
     )
     client_options(call)
+
+    from cti import simctl
+
+    simctl.add_parsers(commands, client_options)
     return parser
 
 
@@ -293,6 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_client(_monitor, args)
     if args.command == "call":
         return _run_client(_call, args)
+    if args.command in ("sim", "trace", "stats"):
+        from cti import simctl
+
+        return _run_client(simctl.run, args)
+    if args.command == "check-config":
+        from cti import simctl
+
+        return simctl.check_config(args.file)
     raise AssertionError(args.command)
 
 
