@@ -6,7 +6,9 @@ Real sockets, real time, an absolute `fail_after` around every test body.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 
 import pytest
 import trio
@@ -32,6 +34,15 @@ from protocol.messages import (
 from tests.cti.servers import FakeServer, read_message, silent, start_fake_server, start_server
 
 LIMIT = 10  # seconds, real time
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Poll `check` until it holds (trio.TooSlowError after `timeout` seconds)."""
+    with trio.fail_after(timeout):
+        for _ in itertools.count():
+            if check():
+                return
+            await trio.sleep(0.01)
 
 
 async def test_keepalive_probes_keep_a_real_server_connection_up(nursery: trio.Nursery) -> None:
@@ -117,9 +128,11 @@ async def test_request_in_flight_raises_and_the_client_reconnects(nursery: trio.
 
     fake = await start_fake_server(nursery, hang_up)
     hooked: list[int] = []
+    hook_ran = trio.Event()
 
     async def hook(client: TClient) -> None:
         hooked.append(client.reconnects)
+        hook_ran.set()
 
     with trio.fail_after(LIMIT):
         async with open_client(
@@ -138,8 +151,7 @@ async def test_request_in_flight_raises_and_the_client_reconnects(nursery: trio.
             assert isinstance(await client.next_event(timeout=1), EventServerInfo)
             assert isinstance(await client.next_event(timeout=1), EventServerInfo)
             with trio.fail_after(1):
-                while not hooked:
-                    await trio.sleep(0.01)
+                await hook_ran.wait()
             assert hooked == [1]
     assert isinstance(fake.received[0], RequestMakeCall)
 
@@ -147,9 +159,11 @@ async def test_request_in_flight_raises_and_the_client_reconnects(nursery: trio.
 async def test_reconnect_to_a_restarted_server_registers_again(nursery: trio.Nursery) -> None:
     first = await start_server(nursery)
     hooked: list[bool] = []
+    hook_ran = trio.Event()
 
     async def hook(client: TClient) -> None:
         hooked.append(client.connected)
+        hook_ran.set()
 
     with trio.fail_after(LIMIT):
         async with open_client(
@@ -163,16 +177,16 @@ async def test_reconnect_to_a_restarted_server_registers_again(nursery: trio.Nur
             await agent.register_address("1002", RegisterMode.Private)
             await agent.register_address("1003", RegisterMode.Monitor)
             await first.stop()
-            with trio.fail_after(2):
-                while agent.connected:
-                    await trio.sleep(0.01)
+            await eventually(lambda: not agent.connected)
 
             # a request made while the client reconnects waits for the new connection
             async def ping_later(task_status: trio.TaskStatus[None]) -> None:
                 task_status.started()
                 pings.append(await agent.ping(timeout=5))
+                pinged.set()
 
             pings: list[float] = []
+            pinged = trio.Event()
             await nursery.start(ping_later)
             await trio.sleep(0.3)  # a few refused attempts
             assert not agent.connected and not pings
@@ -180,8 +194,8 @@ async def test_reconnect_to_a_restarted_server_registers_again(nursery: trio.Nur
             await agent.wait_connected(5)
             assert agent.reconnects == 1
             with trio.fail_after(2):  # the hook and the waiting ping run on their own
-                while not (pings and hooked):
-                    await trio.sleep(0.01)
+                await hook_ran.wait()
+                await pinged.wait()
             assert hooked == [True]
             assert agent.registrations == {
                 "1002": RegisterMode.Private,
