@@ -15,6 +15,7 @@ Exit status: 0 after --count events or on Ctrl-C, 1 the T-Server refused a regis
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import time
@@ -116,6 +117,8 @@ def unwrap(exc: BaseException) -> BaseException:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # the client library logs lost connections and refused re-registrations as warnings
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
     try:
         trio.run(run, args)
     except (BaseExceptionGroup, TServerError, ConnectionLost, OSError, trio.TooSlowError) as raw:
