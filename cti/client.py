@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ class TClient:
         reconnect: bool = False,
         reconnect_delays: Sequence[float] = DEFAULT_RECONNECT_DELAYS,
         on_reconnect: ReconnectHook | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if keepalive_interval is not None and not keepalive_interval > 0:
             raise ValueError(f"keepalive_interval must be positive or None: {keepalive_interval}")
@@ -136,6 +138,7 @@ class TClient:
             raise ValueError(f"reconnect_delays must be non-negative and not empty: {delays}")
         self.host = host
         self.port = port
+        self._ssl_context = ssl_context
         self._application_name = application_name
         self._password = password
         self._timeout = timeout
@@ -354,8 +357,14 @@ class TClient:
     ) -> bool:
         """Open one connection, handshake, and serve it until it is lost. Returns whether the
         handshake succeeded; on the first connection a failure raises instead."""
+        stream: trio.abc.Stream
         with trio.fail_after(self._timeout):
-            stream = await trio.open_tcp_stream(self.host, self.port)
+            if self._ssl_context is None:
+                stream = await trio.open_tcp_stream(self.host, self.port)
+            else:
+                stream = await trio.open_ssl_over_tcp_stream(
+                    self.host, self.port, ssl_context=self._ssl_context
+                )
         conn = _Connection(stream)
         failure: Exception | None = None
         handshaken = False
@@ -548,8 +557,10 @@ async def open_client(
     reconnect: bool = False,
     reconnect_delays: Sequence[float] = DEFAULT_RECONNECT_DELAYS,
     on_reconnect: ReconnectHook | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[TClient]:
-    """Connect, perform the RegisterClient handshake, and yield a ready TClient.
+    """Connect, perform the RegisterClient handshake, and yield a ready TClient. With
+    `ssl_context`, the connection is TLS (the server's `tls_certificate`).
 
     The first connection must succeed (OSError, trio.TooSlowError, TServerError or
     ConnectionLost otherwise), with or without `reconnect`. `keepalive_interval=None` turns
@@ -566,6 +577,7 @@ async def open_client(
         reconnect=reconnect,
         reconnect_delays=reconnect_delays,
         on_reconnect=on_reconnect,
+        ssl_context=ssl_context,
     )
     try:
         async with trio.open_nursery() as nursery:

@@ -336,6 +336,11 @@ async def test_tls(nursery: trio.Nursery, tmp_path: object) -> None:
         await secure.send(RequestQueryServer(reference_id=4))
         assert isinstance(await secure.next(), EventServerInfo)
         await secure.stream.aclose()
+        # the client library speaks TLS too
+        async with open_client(
+            "127.0.0.1", port, application_name="lib", ssl_context=context
+        ) as client:
+            assert isinstance(await client.request(RequestQueryServer()), EventServerInfo)
 
 
 async def test_authentication_over_the_wire(nursery: trio.Nursery) -> None:
