@@ -7,7 +7,9 @@ in a subprocess (`python -m cti.cli serve`). Prints one JSON line.
 (b) the T-Server: N monitoring clients register the call DNs in Monitor mode while a driver
     client makes basic calls (MakeCall A->B, AnswerCall at B, ReleaseCall at A, each answer
     awaited) on several extension pairs at once, closed loop; deliveries/s at the monitors, and
-    the ratio to (a) at the same N. (a) and (b) alternate per N, so drift hits both alike.
+    the ratio to (a) at the same N. Per N, both sides' clients stay connected and the two are
+    measured in alternating rounds (--rounds); the figures are the medians over the rounds, so
+    the load of other processes on a shared machine hits both sides alike.
 (c) call lifecycles/s: caller clients each call their own agent client's DN, the agent answers
     on EventRinging, the caller releases on EventEstablished, repeat; closed loop.
 (d) request -> answer latency at an open-loop fixed rate of transactions (MakeCall, AnswerCall,
@@ -17,8 +19,8 @@ Monitors and baseline clients count whole frames by walking the frame headers (F
 checked against protocol.framer.Framer in the tests) and decode nothing, so both sides of the
 ratio pay the same, small, client cost. Drivers, callers and agents use cti.client.
 
-    python benchmarks/tserver.py [--quick] [--counts 1,100,1000] [--pairs 8] [--callers 50]
-                                 [--rate 500] [--server-profile FILE]
+    python benchmarks/tserver.py [--quick] [--counts 1,100,1000] [--rounds 3] [--window 1]
+                                 [--pairs 8] [--callers 50] [--rate 500] [--server-profile FILE]
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ import os
 import re
 import resource
 import signal
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +137,9 @@ class Tally:
 
     frames: int = 0
     calls: int = 0
+    #: receive_some calls that returned data: frames / reads is how many frames a send carried,
+    #: at most (the kernel may merge sends).
+    reads: int = 0
 
 
 async def count_frames(stream: trio.abc.ReceiveStream, tally: Tally) -> None:
@@ -142,6 +148,7 @@ async def count_frames(stream: trio.abc.ReceiveStream, tally: Tally) -> None:
     try:
         while data := await stream.receive_some(RECEIVE_SIZE):
             tally.frames += counter.feed(bytes(data))
+            tally.reads += 1
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
 
@@ -192,6 +199,7 @@ class Window:
     calls: int
     server_cpu_pct: float | None
     client_cpu_pct: float
+    reads: int = 0
 
     @property
     def rate(self) -> float:
@@ -204,17 +212,20 @@ async def measure(
     warmup: float,
     window: float,
     server_pid: int,
+    *,
+    reads: Callable[[], int] = lambda: 0,
 ) -> Window:
     """Wait `warmup` seconds, then watch `count()` (and `calls()`) for `window` seconds."""
     await trio.sleep(warmup)
-    n0, c0, t0 = count(), calls(), time.perf_counter()
+    n0, c0, r0, t0 = count(), calls(), reads(), time.perf_counter()
     s0, p0 = process_cpu_seconds(server_pid), time.process_time()
     await trio.sleep(window)
-    n1, c1, t1 = count(), calls(), time.perf_counter()
+    n1, c1, r1, t1 = count(), calls(), reads(), time.perf_counter()
     s1, p1 = process_cpu_seconds(server_pid), time.process_time()
     seconds = t1 - t0
     server_cpu = None if s0 is None or s1 is None else round(100 * (s1 - s0) / seconds, 1)
-    return Window(seconds, n1 - n0, c1 - c0, server_cpu, round(100 * (p1 - p0) / seconds, 1))
+    client_cpu = round(100 * (p1 - p0) / seconds, 1)
+    return Window(seconds, n1 - n0, c1 - c0, server_cpu, client_cpu, r1 - r0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -233,9 +244,9 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 @asynccontextmanager
-async def baseline_server(connections: int) -> AsyncIterator[tuple[int, int]]:
-    """The baseline server in a subprocess, expecting `connections` clients: (port, pid)."""
-    command = [sys.executable, str(HERE / "tserver_baseline.py"), "--connections", str(connections)]
+async def baseline_server() -> AsyncIterator[tuple[int, int]]:
+    """The baseline server in a subprocess: (port, pid)."""
+    command = [sys.executable, str(HERE / "tserver_baseline.py")]
     proc = await trio.lowlevel.open_process(command, stdout=subprocess.PIPE)
     assert proc.stdout is not None
     stdout = proc.stdout
@@ -303,27 +314,6 @@ def start_tserver(
 # (a) baseline and (b) T-Server deliveries
 
 
-async def baseline_deliveries(count: int, warmup: float, window: float) -> Window:
-    async with baseline_server(count) as (port, pid):
-        tally = Tally()
-        streams = await connect_many(port, count)
-        try:
-            async with trio.open_nursery() as nursery:
-                for stream in streams:
-                    nursery.start_soon(count_frames, stream, tally)
-                result = await measure(
-                    lambda: tally.frames,
-                    lambda: tally.frames // (EVENTS_PER_CALL * count),
-                    warmup,
-                    window,
-                    pid,
-                )
-                nursery.cancel_scope.cancel()
-        finally:
-            await close_all(streams)
-    return result
-
-
 async def register_monitor(stream: trio.SocketStream, dns: Sequence[str]) -> None:
     """The handshake and a Monitor registration per DN, pipelined; wait for every answer."""
     version = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
@@ -376,13 +366,40 @@ async def call_loop(
             tally.calls += 1
 
 
-async def tserver_deliveries(
-    port: int, count: int, *, pairs: int, warmup: float, window: float, pid: int
-) -> Window:
-    dns = pair_dns(DELIVERY_DNS, pairs)
-    tally = Tally()
-    streams = await connect_many(port, count)
-    try:
+async def quiet(tally: Tally, settle: float = 0.05, limit: float = 3.0) -> None:
+    """Wait until no frame has arrived for `settle` seconds (a backlog has drained)."""
+    with trio.move_on_after(limit):
+        while True:
+            seen = tally.frames
+            await trio.sleep(settle)
+            if tally.frames == seen:
+                return
+
+
+@dataclass
+class Rounds:
+    """(a) and (b) at one client count: a window of each per round."""
+
+    baseline: list[Window] = field(default_factory=list)
+    tserver: list[Window] = field(default_factory=list)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [b.rate / a.rate for a, b in zip(self.baseline, self.tserver, strict=True)]
+
+
+async def deliveries(port: int, count: int, options: Options, pid: int) -> Rounds:
+    """Alternate baseline and T-Server windows at `count` receiving clients, each side's
+    clients staying connected (and idle) while the other side is measured."""
+    rounds = Rounds()
+    dns = pair_dns(DELIVERY_DNS, options.pairs)
+    pairs = [(dns[2 * i], dns[2 * i + 1]) for i in range(options.pairs)]
+    base_tally, tally = Tally(), Tally()
+    async with baseline_server() as (base_port, base_pid), AsyncExitStack() as stack:
+        base_streams = await connect_many(base_port, count)
+        stack.push_async_callback(close_all, base_streams)
+        streams = await connect_many(port, count)
+        stack.push_async_callback(close_all, streams)
         async with trio.open_nursery() as setup:
             for stream in streams:
                 setup.start_soon(register_monitor, stream, dns)
@@ -390,22 +407,50 @@ async def tserver_deliveries(
             trio.open_nursery() as nursery,
             open_client("127.0.0.1", port, application_name="bench-driver") as driver,
         ):
+            for stream in base_streams:
+                nursery.start_soon(count_frames, stream, base_tally)
             for stream in streams:
                 nursery.start_soon(count_frames, stream, tally)
             for dn in dns:
                 await driver.register_address(dn)
             nursery.start_soon(drain, driver)
-            stop = trio.Event()
-            async with trio.open_nursery() as calls:
-                for i in range(pairs):
-                    calls.start_soon(call_loop, driver, dns[2 * i], dns[2 * i + 1], stop, tally)
-                result = await measure(
-                    lambda: tally.frames, lambda: tally.calls, warmup, window, pid
+            for _ in range(options.rounds):
+                await base_streams[0].send_all(b"G")
+                rounds.baseline.append(
+                    await measure(
+                        lambda: base_tally.frames,
+                        lambda: base_tally.frames // (EVENTS_PER_CALL * count),
+                        options.warmup,
+                        options.window,
+                        base_pid,
+                        reads=lambda: base_tally.reads,
+                    )
                 )
-                stop.set()  # each pair ends its call in progress, then stops
+                await base_streams[0].send_all(b"P")
+                await quiet(base_tally)
+                rounds.tserver.append(await driven_window(driver, pairs, tally, options, pid))
+                await quiet(tally)
             nursery.cancel_scope.cancel()
-    finally:
-        await close_all(streams)
+    return rounds
+
+
+async def driven_window(
+    driver: TClient, pairs: list[tuple[str, str]], tally: Tally, options: Options, pid: int
+) -> Window:
+    """The driver calls on every pair for a warm-up and a measured window, then stops."""
+    stop = trio.Event()
+    async with trio.open_nursery() as calls:
+        for a, b in pairs:
+            calls.start_soon(call_loop, driver, a, b, stop, tally)
+        result = await measure(
+            lambda: tally.frames,
+            lambda: tally.calls,
+            options.warmup,
+            options.window,
+            pid,
+            reads=lambda: tally.reads,
+        )
+        stop.set()  # each pair ends its call in progress, then stops
     return result
 
 
@@ -570,6 +615,7 @@ async def latency(
 @dataclass
 class Options:
     counts: list[int]
+    rounds: int
     pairs: int
     warmup: float
     window: float
@@ -582,15 +628,22 @@ class Options:
 
 def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="short windows (about 15 s in all)")
+    parser.add_argument("--quick", action="store_true", help="short windows (about 20 s in all)")
     parser.add_argument(
         "--counts",
         default="1,100,1000",
         help="monitoring client counts for (a) and (b), comma separated (default 1,100,1000)",
     )
+    parser.add_argument(
+        "--rounds", type=int, help="alternating (a)/(b) windows per count (3; quick 2)"
+    )
     parser.add_argument("--pairs", type=int, default=8, help="extension pairs calling in (b)")
-    parser.add_argument("--warmup", type=float, help="seconds before each window (1; quick 0.3)")
-    parser.add_argument("--window", type=float, help="seconds measured per figure (3; quick 1)")
+    parser.add_argument("--warmup", type=float, help="seconds before each window (0.5; quick 0.2)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        help="seconds of each (a)/(b) window (1; quick 0.3); (c) and (d) measure rounds x this",
+    )
     parser.add_argument("--callers", type=int, default=50, help="caller/agent client pairs in (c)")
     parser.add_argument("--rate", type=float, default=500, help="transactions/s in (d)")
     parser.add_argument("--latency-pairs", type=int, default=100, help="DN pairs in (d)")
@@ -603,11 +656,13 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         counts = [int(c) for c in args.counts.split(",")]
     except ValueError:
         parser.error(f"--counts: {args.counts!r} is not a comma-separated list of integers")
-    warmup = args.warmup if args.warmup is not None else 0.3 if args.quick else 1.0
-    window = args.window if args.window is not None else 1.0 if args.quick else 3.0
+    warmup = args.warmup if args.warmup is not None else 0.2 if args.quick else 0.5
+    window = args.window if args.window is not None else 0.3 if args.quick else 1.0
+    rounds = args.rounds if args.rounds is not None else 2 if args.quick else 3
     positive = {
         "--counts": min(counts),
         "--pairs": args.pairs,
+        "--rounds": rounds,
         "--window": window,
         "--callers": args.callers,
         "--rate": args.rate,
@@ -621,6 +676,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         parser.error("--warmup must not be negative")
     return Options(
         counts=counts,
+        rounds=rounds,
         pairs=args.pairs,
         warmup=warmup,
         window=window,
@@ -647,31 +703,38 @@ def raise_fd_limit(needed: int) -> None:
 async def run(options: Options, port: int, pid: int) -> dict[str, object]:
     base: dict[str, float] = {}
     served: dict[str, float] = {}
+    ratio: dict[str, float] = {}
+    spread: dict[str, list[float]] = {}
     calls: dict[str, float] = {}
     cpu: dict[str, dict[str, float | None]] = {}
+    per_read: dict[str, dict[str, float]] = {}
     for count in options.counts:
-        a = await baseline_deliveries(count, options.warmup, options.window)
-        b = await tserver_deliveries(
-            port, count, pairs=options.pairs, warmup=options.warmup, window=options.window, pid=pid
-        )
+        rounds = await deliveries(port, count, options, pid)
         key = str(count)
-        base[key], served[key] = round(a.rate), round(b.rate)
-        calls[key] = round(b.calls / b.seconds, 1)
-        cpu[key] = {
-            "baseline_server": a.server_cpu_pct,
-            "baseline_clients": a.client_cpu_pct,
-            "tserver": b.server_cpu_pct,
-            "tserver_clients": b.client_cpu_pct,
+        base[key] = round(statistics.median(w.rate for w in rounds.baseline))
+        served[key] = round(statistics.median(w.rate for w in rounds.tserver))
+        ratio[key] = round(statistics.median(rounds.ratios), 3)
+        spread[key] = [round(min(rounds.ratios), 3), round(max(rounds.ratios), 3)]
+        calls[key] = round(statistics.median(w.calls / w.seconds for w in rounds.tserver), 1)
+        per_read[key] = {
+            "baseline": _frames_per_read(rounds.baseline),
+            "tserver": _frames_per_read(rounds.tserver),
         }
-    ratio = {k: round(served[k] / base[k], 3) if base[k] else 0.0 for k in base}
-    c = await lifecycles(port, options.callers, options.warmup, options.window, pid)
+        cpu[key] = {
+            "baseline_server": _median_cpu(w.server_cpu_pct for w in rounds.baseline),
+            "baseline_clients": _median_cpu(w.client_cpu_pct for w in rounds.baseline),
+            "tserver": _median_cpu(w.server_cpu_pct for w in rounds.tserver),
+            "tserver_clients": _median_cpu(w.client_cpu_pct for w in rounds.tserver),
+        }
+    window = options.window * options.rounds  # (c) and (d) measure once, as long
+    c = await lifecycles(port, options.callers, options.warmup, window, pid)
     d = await latency(
         port,
         pairs=options.latency_pairs,
         connections=options.latency_connections,
         rate=options.rate,
-        warmup=min(options.warmup, 0.5),
-        window=options.window,
+        warmup=options.warmup,
+        window=window,
     )
     lifecycles_per_s = round(c.rate, 1)
     return {
@@ -692,7 +755,9 @@ async def run(options: Options, port: int, pid: int) -> dict[str, object]:
                 "latency": d.p99_ms < TARGET_P99_MS and d.skipped == 0,
             },
         },
+        "ratio_range": spread,
         "tserver_calls_per_s": calls,
+        "frames_per_read": per_read,
         "cpu_pct": {
             **cpu,
             "lifecycles": {"tserver": c.server_cpu_pct, "clients": c.client_cpu_pct},
@@ -702,9 +767,19 @@ async def run(options: Options, port: int, pid: int) -> dict[str, object]:
         "events_per_call": EVENTS_PER_CALL,
         "pairs": options.pairs,
         "callers": options.callers,
+        "rounds": options.rounds,
         "warmup_s": options.warmup,
         "window_s": options.window,
     }
+
+
+def _frames_per_read(windows: Sequence[Window]) -> float:
+    return round(sum(w.count for w in windows) / max(1, sum(w.reads for w in windows)), 2)
+
+
+def _median_cpu(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 1) if known else None
 
 
 def _bench_error(group: BaseExceptionGroup[BaseException]) -> BenchError | None:
@@ -720,7 +795,7 @@ def _bench_error(group: BaseExceptionGroup[BaseException]) -> BenchError | None:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     try:
-        raise_fd_limit(max(options.counts) + 2 * options.callers + 256)
+        raise_fd_limit(2 * max(options.counts) + 2 * options.callers + 256)
         with tempfile.TemporaryDirectory(prefix="ctiemu-bench-") as tmp:
             config = Path(tmp) / "tserver.toml"
             server_config(config, options.pairs, options.callers, options.latency_pairs)

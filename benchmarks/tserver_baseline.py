@@ -4,14 +4,14 @@ switch, no per-event encoding, no registrations).
 
 The frames are the six events of one real basic call (EventDialing, EventRinging, two
 EventEstablished, two EventReleased) taken once from the pure switch, stamped and encoded once
-with protocol.codec.encode: the same sizes the T-Server sends in the benchmark. Once the
-expected number of clients has connected, a generator task makes "calls" as fast as it can:
-each call appends its six frames to every connection's pending list and rings that
-connection's writer, then checkpoints. Each connection's one writer task, when rung, sends all
+with protocol.codec.encode: the same sizes the T-Server sends in the benchmark. While running
+(a client sent b"G"; b"P" pauses), a generator task makes "calls" as fast as it can: each call
+appends its six frames to every connection's pending list and rings that connection's writer,
+then checkpoints. Each connection's one writer task, when rung, sends all
 its pending frames in one send_all (cti/server.py's policy). A bound on the bytes pending over
 all connections holds the generator back when clients fall behind, so memory stays flat.
 
-    python benchmarks/tserver_baseline.py --connections N [--host 127.0.0.1] [--port 0]
+    python benchmarks/tserver_baseline.py [--host 127.0.0.1] [--port 0]
 
 Prints "port P" on stdout once listening, then serves until killed.
 """
@@ -34,7 +34,7 @@ from switch.config import SwitchConfig
 from switch.pbx import Switch
 
 #: The generator waits while more than this many bytes per connection are pending in total.
-PENDING_BYTES_PER_CONNECTION = 64 * 1024
+PENDING_BYTES_PER_CONNECTION = 16 * 1024
 
 
 def call_frames() -> list[bytes]:
@@ -69,23 +69,48 @@ class _Connection:
 
 
 class BaselineServer:
-    """Accepts `connections` clients, then pushes calls' frames to all of them until killed."""
+    """Pushes calls' frames to every connected client while running (see the module doc)."""
 
-    def __init__(self, connections: int, frames: list[bytes]) -> None:
-        self.expected = connections
+    def __init__(self, frames: list[bytes]) -> None:
         self.frames = frames
         self.call_bytes = sum(map(len, frames))
         self.connections: list[_Connection] = []
-        self.all_connected = trio.Event()
+        self.running = trio.Event()
         self.pending_bytes = 0
-        self.limit = PENDING_BYTES_PER_CONNECTION * connections
         self.drained = trio.Event()
+
+    @property
+    def limit(self) -> int:
+        return PENDING_BYTES_PER_CONNECTION * max(1, len(self.connections))
 
     async def handle(self, stream: trio.SocketStream) -> None:
         conn = _Connection()
         self.connections.append(conn)
-        if len(self.connections) >= self.expected:
-            self.all_connected.set()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_controls, stream, nursery.cancel_scope)
+                await self._write_loop(stream, conn)
+                nursery.cancel_scope.cancel()
+        finally:
+            self.connections.remove(conn)
+            self.pending_bytes -= sum(map(len, conn.pending))
+            self.drained.set()
+            await trio.aclose_forcefully(stream)
+
+    async def _read_controls(self, stream: trio.SocketStream, scope: trio.CancelScope) -> None:
+        """b"G" starts the calls, b"P" pauses them; the end of the stream ends the connection."""
+        try:
+            while data := await stream.receive_some(4096):
+                for byte in data:
+                    if byte == ord("G"):
+                        self.running.set()
+                    elif byte == ord("P"):
+                        self.running = trio.Event()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        scope.cancel()
+
+    async def _write_loop(self, stream: trio.SocketStream, conn: _Connection) -> None:
         try:
             while True:
                 await conn.bell.wait()
@@ -98,16 +123,12 @@ class BaselineServer:
                 await stream.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
-        finally:
-            self.connections.remove(conn)
-            self.pending_bytes -= sum(map(len, conn.pending))
-            self.drained.set()
-            await trio.aclose_forcefully(stream)
 
     async def generate(self) -> None:
-        await self.all_connected.wait()
         frames = self.frames
         while True:
+            if not self.running.is_set():
+                await self.running.wait()
             connections = self.connections
             for conn in connections:
                 conn.pending += frames
@@ -120,8 +141,8 @@ class BaselineServer:
                 await trio.lowlevel.checkpoint()
 
 
-async def serve(host: str, port: int, connections: int) -> None:
-    server = BaselineServer(connections, call_frames())
+async def serve(host: str, port: int) -> None:
+    server = BaselineServer(call_frames())
     listeners = await trio.open_tcp_listeners(port, host=host)
     print(f"port {listeners[0].socket.getsockname()[1]}", flush=True)
     async with trio.open_nursery() as nursery:
@@ -131,12 +152,11 @@ async def serve(host: str, port: int, connections: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--connections", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        trio.run(serve, args.host, args.port, args.connections)
+        trio.run(serve, args.host, args.port)
 
 
 if __name__ == "__main__":
