@@ -15,7 +15,6 @@ ReferenceID, for the requester only.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -259,6 +258,8 @@ class TServerCore:
         self._sequence = 0
         #: dn -> {session id: mode}, in registration order.
         self._registered: dict[str, dict[int, RegisterMode]] = {}
+        #: dn -> the session holding it in Private mode.
+        self._private: dict[str, int] = {}
         #: Sessions registered for all DNs (RequestRegisterAll).
         self._watching_all: dict[int, Session] = {}
         #: Statistics for QueryServer: totals, and events per whole second of the last ten.
@@ -346,6 +347,8 @@ class TServerCore:
                 holders.pop(session.id, None)
                 if not holders:
                     del self._registered[dn]
+            if self._private.get(dn) == session.id:
+                del self._private[dn]
         session.registrations.clear()
         self._watching_all.pop(session.id, None)
         self.sessions.pop(session.id, None)
@@ -573,16 +576,25 @@ class TServerCore:
                 f"{'monitor' if monitor else 'control'} DN {dn!r}",
                 this_dn=dn,
             )
-        for sid, mode in self._registered.get(dn, {}).items():
-            if sid != session.id and RegisterMode.Private in (mode, req.register_mode):
-                raise _Refusal(
-                    ErrorCode.ResourceSeized,
-                    f"DN {dn!r} is registered in Private mode by another client"
-                    if mode is RegisterMode.Private
-                    else f"DN {dn!r} is registered by another client; Private needs it alone",
-                    this_dn=dn,
-                )
+        holders = self._registered.get(dn, _NOBODY)
+        owner = self._private.get(dn)
+        if owner is not None and owner != session.id:
+            raise _Refusal(
+                ErrorCode.ResourceSeized,
+                f"DN {dn!r} is registered in Private mode by another client",
+                this_dn=dn,
+            )
+        if req.register_mode is RegisterMode.Private and len(holders) > (session.id in holders):
+            raise _Refusal(
+                ErrorCode.ResourceSeized,
+                f"DN {dn!r} is registered by another client; Private needs it alone",
+                this_dn=dn,
+            )
         self._registered.setdefault(dn, {})[session.id] = req.register_mode
+        if req.register_mode is RegisterMode.Private:
+            self._private[dn] = session.id
+        elif owner == session.id:
+            del self._private[dn]
         session.registrations[dn] = req.register_mode
         status = self.switch.dn_status(dn)
         registered = EventRegistered(
@@ -604,6 +616,8 @@ class TServerCore:
         holders.pop(session.id, None)
         if not holders:
             self._registered.pop(dn, None)
+        if self._private.get(dn) == session.id:
+            del self._private[dn]
         self._deliver_to(
             session, self._stamp(EventUnregistered(reference_id=req.reference_id, this_dn=dn), now)
         )
@@ -1222,10 +1236,9 @@ class TServerCore:
 
     def _stamp(self, event: Event, now: float) -> Event:
         self._sequence += 1
-        micros = round(now * 1_000_000)
-        secs, usecs = divmod(micros, 1_000_000)
-        return dataclasses.replace(
-            event, event_sequence_number=self._sequence, time_in_secs=secs, time_in_usecs=usecs
+        secs, usecs = divmod(round(now * 1_000_000), 1_000_000)
+        return event.trusted_replace(
+            {"event_sequence_number": self._sequence, "time_in_secs": secs, "time_in_usecs": usecs}
         )
 
     def _publish(
@@ -1263,7 +1276,7 @@ class TServerCore:
                 if not answered and session is requester and dn == request_dn:
                     assert request is not None
                     answered = True
-                    frame = encode(dataclasses.replace(stamped, reference_id=request.reference_id))
+                    frame = encode(stamped.trusted_replace({"reference_id": request.reference_id}))
                 elif session.aborted or not session.wants(kind):
                     continue
                 else:

@@ -13,10 +13,10 @@ about bytes (protocol.wire, protocol.codec) or sockets.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from protocol.enums import (
     AddressInfoType,
@@ -421,6 +421,12 @@ class Message:
             if checked is not value:
                 object.__setattr__(self, name, checked)
 
+    def trusted_replace(self, changes: Mapping[str, Any]) -> Self:
+        """A copy with `changes`, whose values the caller guarantees are already valid (the
+        server's stamps: sequence number, time, ReferenceID): no second validation. Each
+        catalogue class replaces this with a generated version that sets the slots directly."""
+        return dataclasses.replace(self, **changes)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form: {"message": name, field: value, ...} for the fields that are set;
         enums by name, ConnID as 16 hex digits, KVList as [[key, value], ...]."""
@@ -493,6 +499,7 @@ def message(message_type: MessageType, *, answer: MessageType | None = None) -> 
         cls.FIELDS = tuple(fields)
         cls.ANSWER = answer
         cls.from_wire = staticmethod(_trusted_constructor(cls))
+        cls.trusted_replace = _trusted_replacer(cls)  # type: ignore[method-assign, assignment]
         CATALOGUE[int(message_type)] = cls
         return cls
 
@@ -517,6 +524,18 @@ def _trusted_constructor(cls: type[Message]) -> Callable[[dict[str, Any]], Messa
     exec("\n".join(lines), namespace)
     constructor: Callable[[dict[str, Any]], Message] = namespace["from_wire"]
     return constructor
+
+
+def _trusted_replacer(cls: type[Message]) -> Callable[[Any, Mapping[str, Any]], Any]:
+    """Generate `trusted_replace(self, changes)` for cls: copy every slot, `changes` winning."""
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls}
+    lines = ["def trusted_replace(self, changes):", "    new = _new(cls)", "    get = changes.get"]
+    for f in dataclasses.fields(cls):
+        lines.append(f"    _set(new, {f.name!r}, get({f.name!r}, self.{f.name}))")
+    lines.append("    return new")
+    exec("\n".join(lines), namespace)
+    replacer: Callable[[Any, Mapping[str, Any]], Any] = namespace["trusted_replace"]
+    return replacer
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import heapq
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from protocol.enums import (
     AddressStatus,
@@ -139,6 +139,8 @@ _FORWARD_MODES = frozenset(
     }
 )
 _MAX_FORWARDS = 5
+
+M = TypeVar("M", bound=Message)
 
 #: The tenant reported in CustomerID where an event must carry one.
 CUSTOMER_ID = "Resources"
@@ -687,23 +689,21 @@ class Switch:
             extensions = KVList([("COMPLETION_STATUS", completion)])
             collected = party.collected or ""
             last_digit = collected[-1:] or None
-        return event_class(
-            **_only(
-                event_class,
-                this_dn=party.dn,
-                conn_id=call.conn_id,
-                call_type=call.call_type,
-                call_id=call.call_id,
-                this_dn_role=party.role,
-                customer_id=CUSTOMER_ID,
-                treatment_type=treatment,
-                treatment_parms=parms,
-                user_data=call.user_data,
-                call_uuid=call.call_uuid,
-                extensions=extensions,
-                collected_digits=collected,
-                last_digit=last_digit,
-            )
+        return _build(
+            event_class,
+            this_dn=party.dn,
+            conn_id=call.conn_id,
+            call_type=call.call_type,
+            call_id=call.call_id,
+            this_dn_role=party.role,
+            customer_id=CUSTOMER_ID,
+            treatment_type=treatment,
+            treatment_parms=parms,
+            user_data=call.user_data,
+            call_uuid=call.call_uuid,
+            extensions=extensions,
+            collected_digits=collected,
+            last_digit=last_digit,
         )
 
     def _treatment_over(self, timer: _Timer, now: float) -> list[Event]:
@@ -815,16 +815,14 @@ class Switch:
         return [self._dtmf_sent(call, this_dn)]
 
     def _dtmf_sent(self, call: Call, this_dn: str) -> Event:
-        return EventDTMFSent(
-            **_only(
-                EventDTMFSent,
-                this_dn=this_dn,
-                conn_id=call.conn_id,
-                call_id=call.call_id,
-                ani=call.ani,
-                dnis=call.dnis,
-                user_data=call.user_data,
-            )
+        return _build(
+            EventDTMFSent,
+            this_dn=this_dn,
+            conn_id=call.conn_id,
+            call_id=call.call_id,
+            ani=call.ani,
+            dnis=call.dnis,
+            user_data=call.user_data,
         )
 
     # ----------------------------------------------------------------------------------------
@@ -1916,15 +1914,13 @@ class Switch:
         agent.state, event_class = move
         agent.reasons = reasons
         agent.work_mode = work_mode
-        return event_class(
-            **_only(
-                event_class,
-                this_dn=agent.dn,
-                agent_id=agent.agent_id,
-                this_queue=agent.queue,
-                agent_work_mode=work_mode,
-                reasons=reasons,
-            )
+        return _build(
+            event_class,
+            this_dn=agent.dn,
+            agent_id=agent.agent_id,
+            this_queue=agent.queue,
+            agent_work_mode=work_mode,
+            reasons=reasons,
         )
 
     # ----------------------------------------------------------------------------------------
@@ -2063,29 +2059,25 @@ class Switch:
         if not other_present:
             other = None
         names = _fields(event_class)
-        return event_class(
-            **_only(
-                event_class,
-                this_dn=party.dn,
-                conn_id=call.conn_id,
-                call_type=call.call_type,
-                call_id=call.call_id,
-                this_dn_role=party.role,
-                this_queue=party.queue,
-                other_dn=other.dn if other else None,
-                other_dn_role=(DNRole.DeletedParty if deleted_party else other.role)
-                if other
-                else None,
-                third_party_dn=third_party_dn,
-                third_party_dn_role=third_party_dn_role,
-                # CallState Ok unless the move says otherwise, where the event carries one
-                call_state=call_state or (CallState.Ok if "call_state" in names else None),
-                call_uuid=call.call_uuid,
-                user_data=call.user_data,
-                ani=call.ani,
-                dnis=call.dnis,
-                previous_conn_id=previous_conn_id or call.consult_of,
-            )
+        return _build(
+            event_class,
+            this_dn=party.dn,
+            conn_id=call.conn_id,
+            call_type=call.call_type,
+            call_id=call.call_id,
+            this_dn_role=party.role,
+            this_queue=party.queue,
+            other_dn=other.dn if other else None,
+            other_dn_role=(DNRole.DeletedParty if deleted_party else other.role) if other else None,
+            third_party_dn=third_party_dn,
+            third_party_dn_role=third_party_dn_role,
+            # CallState Ok unless the move says otherwise, where the event carries one
+            call_state=call_state or (CallState.Ok if "call_state" in names else None),
+            call_uuid=call.call_uuid,
+            user_data=call.user_data,
+            ani=call.ani,
+            dnis=call.dnis,
+            previous_conn_id=previous_conn_id or call.consult_of,
         )
 
 
@@ -2099,7 +2091,9 @@ def _is_dtmf(digits: str, *, empty: bool = False) -> bool:
     return (empty or bool(digits)) and all(d in "0123456789*#ABCD" for d in digits.upper())
 
 
-def _only(event_class: type[Message], **attributes: Any) -> dict[str, Any]:
-    """The attributes the event class carries, leaving out the unset ones."""
+def _build(event_class: type[M], **attributes: Any) -> M:
+    """The event, with the attributes its class carries (the unset ones left out). The values
+    come from the switch's own typed state, so the catalogue's validation is not run again."""
     names = _fields(event_class)
-    return {k: v for k, v in attributes.items() if v is not None and k in names}
+    values = {k: v for k, v in attributes.items() if v is not None and k in names}
+    return event_class.from_wire(values)  # type: ignore[return-value]
