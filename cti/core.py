@@ -1276,16 +1276,19 @@ class TServerCore:
                 if not answered and session is requester and dn == request_dn:
                     assert request is not None
                     answered = True
-                    frame = encode(stamped.trusted_replace({"reference_id": request.reference_id}))
+                    answer = stamped.trusted_replace({"reference_id": request.reference_id})
+                    frame = encode(answer)
+                    if session.trace:
+                        trace_log.info("%s -> %r", session.describe(), answer)
                 elif session.aborted or not session.wants(kind):
                     continue
                 else:
                     if shared is None:
                         shared = encode(stamped)
                     frame = shared
+                    if session.trace:
+                        trace_log.info("%s -> %r", session.describe(), stamped)
                 session.send(frame)
-                if session.trace:
-                    trace_log.info("%s -> %r", session.describe(), stamped)
                 if session.pending_bytes > limit:
                     self._overflow(session)
                 self._woken.add(session)
