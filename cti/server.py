@@ -47,6 +47,11 @@ class TServer:
         #: Rung after each request: it may have started or stopped a switch timer.
         self._timers_changed = _Doorbell()
 
+    def wake(self) -> None:
+        """Make the timer task look at the deadlines again: call it after feeding the core or
+        its drivers from outside a request (a simulated caller injected into the network)."""
+        self._timers_changed.ring()
+
     async def serve(
         self,
         host: str,
