@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser,
         *,
         default_server: tuple[str, int] | None = ("127.0.0.1", 7000),
+        json_help: str = "print events as JSON lines",
     ) -> None:
         sub.add_argument(
             "--server",
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
             if default_server is not None
             else "T-Server to use (default: run one in this process)",
         )
-        sub.add_argument("--json", action="store_true", help="print events as JSON lines")
+        sub.add_argument("--json", action="store_true", help=json_help)
 
     monitor = commands.add_parser("monitor", help="print the events of DNs as they happen")
     monitor.add_argument("dns", nargs="+", metavar="DN")

@@ -116,7 +116,7 @@ def add_parser(commands: Any, client_options: Any) -> None:
         metavar="DNS",
         help="caller extensions, e.g. 3001-3020 (default: 3001 up, enough for the rate)",
     )
-    client_options(load, default_server=None)
+    client_options(load, default_server=None, json_help="print the summary as one JSON line")
 
 
 @dataclass(frozen=True, slots=True)
