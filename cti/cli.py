@@ -51,6 +51,7 @@ EXIT_OK = 0
 EXIT_REFUSED = 1  # the server answered EventError
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3  # no server, or the connection broke
+EXIT_INTERRUPTED = 130  # Ctrl-C where the command does not take it as "stop"
 
 
 def _server_address(text: str) -> tuple[str, int]:
@@ -309,6 +310,11 @@ async def _monitor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _set_on_signal(event: trio.Event) -> None:
+    await _until_signal()
+    event.set()
+
+
 async def _cancel_on_signal(scope: trio.CancelScope) -> None:
     await _until_signal()
     scope.cancel()
@@ -360,6 +366,8 @@ def _run_client(
 ) -> int:
     try:
         result: int = trio.run(fn, args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     except TServerError as exc:
         print(f"ctiemu: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -379,18 +387,22 @@ async def _load(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ctiemu: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    stop = trio.Event()  # Ctrl-C or SIGTERM: stop placing calls, finish, print the summary
     try:
-        if args.server is not None:
-            host, port = args.server
-            result = await load.run_load(host, port, plan, progress=sys.stderr)
-        else:
-            async with trio.open_nursery() as nursery:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_set_on_signal, stop)
+            if args.server is not None:
+                host, port = args.server
+                result = await load.run_load(host, port, plan, progress=sys.stderr, stop=stop)
+            else:
                 listeners: list[trio.SocketListener] = await nursery.start(
                     run_server, load.config_for(plan)
                 )
                 port = listeners[0].socket.getsockname()[1]
-                result = await load.run_load("127.0.0.1", port, plan, progress=sys.stderr)
-                nursery.cancel_scope.cancel()
+                result = await load.run_load(
+                    "127.0.0.1", port, plan, progress=sys.stderr, stop=stop
+                )
+            nursery.cancel_scope.cancel()
     except load.LoadError as exc:
         print(f"ctiemu: {exc}", file=sys.stderr)
         return EXIT_REFUSED

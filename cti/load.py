@@ -242,9 +242,15 @@ def format_summary(result: dict[str, Any]) -> str:
 
 
 async def run_load(
-    host: str, port: int, plan: LoadPlan, *, progress: TextIO | None = None
+    host: str,
+    port: int,
+    plan: LoadPlan,
+    *,
+    progress: TextIO | None = None,
+    stop: trio.Event | None = None,
 ) -> dict[str, Any]:
-    """Run the plan against the T-Server at host:port; return the summary."""
+    """Run the plan against the T-Server at host:port; return the summary. Setting `stop`
+    ends the placing of calls early (the calls in progress still end as usual)."""
     stats = LoadStats()
     async with AsyncExitStack() as stack:
         bots: list[AgentBot] = []
@@ -259,7 +265,14 @@ async def run_load(
         callers = Callers(caller_client, plan.caller_dns, plan.queue, stats)
         await _start(bots, callers)
         try:
-            elapsed = await _drive(plan, stats, bots, callers, progress)
+            elapsed = await _drive(
+                plan,
+                stats,
+                bots,
+                callers,
+                progress=progress,
+                stop=stop if stop is not None else trio.Event(),
+            )
         finally:
             with trio.CancelScope(shield=True):
                 async with trio.open_nursery() as nursery:
@@ -301,7 +314,9 @@ async def _drive(
     stats: LoadStats,
     bots: list[AgentBot],
     callers: Callers,
+    *,
     progress: TextIO | None,
+    stop: trio.Event,
 ) -> float:
     """Place the calls, wait for the calls in progress, return the seconds it all took."""
     stats.reset_measures()
@@ -314,10 +329,12 @@ async def _drive(
         if progress is not None:
             workers.start_soon(_report_progress, stats, start, progress)
         async with trio.open_nursery() as calls:
-            for i in range(total):
-                await trio.sleep_until(start + i / plan.rate)
-                calls.start_soon(callers.call)
-            await trio.sleep_until(start + plan.duration)
+            with trio.CancelScope() as placing:
+                workers.start_soon(_cancel_when, stop, placing)
+                for i in range(total):
+                    await trio.sleep_until(start + i / plan.rate)
+                    calls.start_soon(callers.call)
+                await trio.sleep_until(start + plan.duration)
             with trio.move_on_after(plan.talk + WAIT_MARGIN):
                 await callers.wait_idle()
             for bot in bots:
@@ -329,6 +346,11 @@ async def _drive(
         _print_progress(stats, elapsed, stats.events / elapsed if elapsed else 0.0, progress)
         print(file=progress, flush=True)
     return elapsed
+
+
+async def _cancel_when(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 async def _report_progress(stats: LoadStats, start: float, out: TextIO) -> None:
