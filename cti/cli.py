@@ -21,7 +21,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from functools import partial
 
@@ -366,19 +366,35 @@ def _run_client(
 ) -> int:
     try:
         result: int = trio.run(fn, args)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except TServerError as exc:
-        print(f"ctiemu: refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (OSError, ConnectionLost, trio.TooSlowError) as exc:
+    except BaseException as raised:
+        # tasks in nurseries raise exception groups: look at what is inside
+        leaves = list(_leaves(raised))
+        if any(isinstance(e, KeyboardInterrupt) for e in leaves):
+            return EXIT_INTERRUPTED
+        if len(leaves) == 1 and isinstance(leaves[0], TServerError):
+            print(f"ctiemu: refused: {leaves[0]}", file=sys.stderr)
+            return EXIT_REFUSED
+        if not all(isinstance(e, OSError | ConnectionLost | trio.TooSlowError) for e in leaves):
+            raise
         if args.server is None:
-            print(f"ctiemu: the T-Server in this process failed: {exc}", file=sys.stderr)
+            print(f"ctiemu: the T-Server in this process failed: {leaves[0]}", file=sys.stderr)
         else:
             host, port = args.server
-            print(f"ctiemu: cannot talk to the T-Server at {host}:{port}: {exc}", file=sys.stderr)
+            print(
+                f"ctiemu: cannot talk to the T-Server at {host}:{port}: {leaves[0]}",
+                file=sys.stderr,
+            )
         return EXIT_UNREACHABLE
     return result
+
+
+def _leaves(raised: BaseException) -> Iterator[BaseException]:
+    """The exceptions inside (nested) exception groups, or the exception itself."""
+    if isinstance(raised, BaseExceptionGroup):
+        for inner in raised.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield raised
 
 
 async def _load(args: argparse.Namespace) -> int:
@@ -388,9 +404,10 @@ async def _load(args: argparse.Namespace) -> int:
         print(f"ctiemu: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = trio.Event()  # Ctrl-C or SIGTERM: stop placing calls, finish, print the summary
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(_set_on_signal, stop)
+    result: dict[str, object] | None = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_set_on_signal, stop)
+        try:
             if args.server is not None:
                 host, port = args.server
                 result = await load.run_load(host, port, plan, progress=sys.stderr, stop=stop)
@@ -402,9 +419,10 @@ async def _load(args: argparse.Namespace) -> int:
                 result = await load.run_load(
                     "127.0.0.1", port, plan, progress=sys.stderr, stop=stop
                 )
-            nursery.cancel_scope.cancel()
-    except load.LoadError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
+        except load.LoadError as exc:
+            print(f"ctiemu: {exc}", file=sys.stderr)
+        nursery.cancel_scope.cancel()
+    if result is None:
         return EXIT_REFUSED
     print(json.dumps(result) if args.json else load.format_summary(result), flush=True)
     return EXIT_OK

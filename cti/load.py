@@ -322,29 +322,33 @@ async def _drive(
     stats.reset_measures()
     start = trio.current_time()
     total = round(plan.rate * plan.duration)
-    async with trio.open_nursery() as workers:
-        for bot in bots:
-            workers.start_soon(bot.run)
-        workers.start_soon(callers.run)
-        if progress is not None:
-            workers.start_soon(_report_progress, stats, start, progress)
-        async with trio.open_nursery() as calls:
-            with trio.CancelScope() as placing:
-                workers.start_soon(_cancel_when, stop, placing)
-                for i in range(total):
-                    await trio.sleep_until(start + i / plan.rate)
-                    calls.start_soon(callers.call)
-                await trio.sleep_until(start + plan.duration)
-            with trio.move_on_after(plan.talk + WAIT_MARGIN):
-                await callers.wait_idle()
+    try:
+        async with trio.open_nursery() as workers:
             for bot in bots:
-                bot.go_idle()
-            callers.hang_up_all()
-        elapsed = trio.current_time() - start
-        workers.cancel_scope.cancel()
-    if progress is not None:
-        _print_progress(stats, elapsed, stats.events / elapsed if elapsed else 0.0, progress)
-        print(file=progress, flush=True)
+                workers.start_soon(bot.run)
+            workers.start_soon(callers.run)
+            if progress is not None:
+                workers.start_soon(_report_progress, stats, start, progress)
+            async with trio.open_nursery() as calls:
+                with trio.CancelScope() as placing:
+                    workers.start_soon(_cancel_when, stop, placing)
+                    for i in range(total):
+                        await trio.sleep_until(start + i / plan.rate)
+                        calls.start_soon(callers.call)
+                    await trio.sleep_until(start + plan.duration)
+                with trio.move_on_after(plan.talk + WAIT_MARGIN):
+                    await callers.wait_idle()
+                for bot in bots:
+                    bot.go_idle()
+                callers.hang_up_all()
+            elapsed = trio.current_time() - start
+            workers.cancel_scope.cancel()
+        if progress is not None:
+            rate = stats.events / elapsed if elapsed else 0.0
+            _print_progress(stats, elapsed, rate, progress)
+    finally:
+        if progress is not None:
+            print(file=progress, flush=True)  # end the progress line
     return elapsed
 
 
