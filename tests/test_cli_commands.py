@@ -26,6 +26,7 @@ from tests.cti.test_server import server_port
 __all__ = ["ctiemu", "server_port"]
 
 LIMIT = 20  # seconds, real time, per test
+QUICK = "0.1"  # --wait for commands whose events all come with the answer (default 0.3)
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
@@ -49,8 +50,10 @@ def names(output: list[str]) -> list[str]:
     return [line.split()[1] for line in output]
 
 
-async def ok(port: int, *args: str) -> list[str]:
-    """Run a command that must succeed; its output lines."""
+async def ok(port: int, *args: str, wait: str | None = None) -> list[str]:
+    """Run a command that must succeed (with this --wait, if given); its output lines."""
+    if wait is not None:
+        args = (*args, "--wait", wait)
     done = await ctiemu(*args, "--server", f"127.0.0.1:{port}")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr == b""
@@ -126,29 +129,33 @@ async def test_answer_hold_retrieve_attach_dtmf_and_single_step_transfer_confere
             conn = str(dialing.conn_id)
 
             # no --conn: the DN's only call
-            (answered,) = await ok(port, "answer", "1002")
+            (answered,) = await ok(port, "answer", "1002", wait=QUICK)
             assert answered.split()[1:3] == ["EventEstablished", "1002"]
             assert f"conn={conn}" in answered
-            assert names(await ok(port, "hold", "1002")) == ["EventHeld"]
-            assert names(await ok(port, "retrieve", "1002", "--conn", conn)) == ["EventRetrieved"]
-            (attached,) = await ok(port, "attach", "1002", "order=42", "name=Ada Lovelace")
+            assert names(await ok(port, "hold", "1002", wait=QUICK)) == ["EventHeld"]
+            assert names(await ok(port, "retrieve", "1002", "--conn", conn, wait=QUICK)) == [
+                "EventRetrieved"
+            ]
+            (attached,) = await ok(
+                port, "attach", "1002", "order=42", "name=Ada Lovelace", wait=QUICK
+            )
             assert attached.split()[1] == "EventAttachedDataChanged"
             assert 'data=[["order", "42"], ["name", "Ada Lovelace"]]' in attached
-            (sent,) = await ok(port, "dtmf", "1002", "12#")
+            (sent,) = await ok(port, "dtmf", "1002", "12#", wait=QUICK)
             assert sent.split()[1:3] == ["EventDTMFSent", "1002"]
 
             # single-step transfer: 1002 leaves, 1003 rings, the caller sees the change
-            transferred = await ok(port, "transfer", "1002", "1003")
+            transferred = await ok(port, "transfer", "1002", "1003", wait=QUICK)
             assert names(transferred) == ["EventReleased"]
             assert "state=Transferred" in transferred[0]
             changed = await next_of(caller, EventPartyChanged)
             assert isinstance(changed, CallEvent) and changed.other_dn == "1003"
-            await ok(port, "answer", "1003")
+            await ok(port, "answer", "1003", wait=QUICK)
 
             # single-step conference: nothing happens at 1003 at once (EventACK), 1004 rings
-            (ack,) = await ok(port, "conference", "1003", "1004")
+            (ack,) = await ok(port, "conference", "1003", "1004", wait=QUICK)
             assert ack.split()[1] == "EventACK"
-            (joined,) = await ok(port, "answer", "1004")
+            (joined,) = await ok(port, "answer", "1004", wait=QUICK)
             assert "EventEstablished 1004" in joined and "state=Conferenced" in joined
             added = await next_of(caller, EventPartyAdded)
             assert isinstance(added, CallEvent) and added.other_dn == "1004"
@@ -165,9 +172,9 @@ async def test_two_step_transfer_needs_conn_then_completes(server_port: int) -> 
             dialing = await caller.request(RequestMakeCall(this_dn="1005", other_dn="1006"))
             assert isinstance(dialing, EventDialing)
             conn = str(dialing.conn_id)
-            await ok(port, "answer", "1006", "--conn", conn)
+            await ok(port, "answer", "1006", "--conn", conn, wait=QUICK)
 
-            initiated = await ok(port, "transfer", "1006", "1007", "--two-step")
+            initiated = await ok(port, "transfer", "1006", "1007", "--two-step", wait=QUICK)
             assert names(initiated) == ["EventHeld", "EventDialing"]
             consult = initiated[1].split("conn=")[1].split()[0]
             assert consult != conn and "type=Consult" in initiated[1]
@@ -177,8 +184,8 @@ async def test_two_step_transfer_needs_conn_then_completes(server_port: int) -> 
             assert line == (
                 f"error: 1006 has 2 calls ({conn}, {consult}): say which with --conn CONNID"
             )
-            await ok(port, "answer", "1007")
-            completed = await ok(port, "transfer", "1006", "--complete")
+            await ok(port, "answer", "1007", wait=QUICK)
+            completed = await ok(port, "transfer", "1006", "--complete", wait=QUICK)
             assert names(completed) == ["EventReleased", "EventReleased"]
             assert all("state=Transferred" in line for line in completed)
             assert {line.split("conn=")[1].split()[0] for line in completed} == {conn, consult}
