@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -59,3 +60,12 @@ def event_to_json(event: Message) -> str:
     record = event.to_dict()
     record["event"] = record.pop("message")
     return json.dumps({"event": record.pop("event"), **record}, ensure_ascii=False)
+
+
+def printer(as_json: bool) -> Callable[[Message], None]:
+    """Print each event on its own line of stdout, readable or as JSON, flushed at once."""
+
+    def emit(event: Message) -> None:
+        print(event_to_json(event) if as_json else format_event(event), flush=True)
+
+    return emit

@@ -69,8 +69,8 @@ class TServer:
         self._timers_changed = _Doorbell()
 
     def wake(self) -> None:
-        """Something outside a request changed the timers (e.g. a call injected into a
-        driver): let the timer task look again."""
+        """Make the timer task look at the deadlines again: call it after feeding the core or
+        its drivers from outside a request (a simulated caller injected into the network)."""
         self._timers_changed.ring()
 
     async def serve(
