@@ -52,6 +52,7 @@ from protocol.messages import (
     RequestRegisterClient,
     RequestUnregisterAddress,
 )
+from protocol.values import KVList
 
 __all__ = [
     "DEFAULT_RECONNECT_DELAYS",
@@ -409,6 +410,8 @@ class TClient:
                     protocol_version=f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
                     application_name=self._application_name,
                     application_password=self._password,
+                    # we answer the server's probes: it may probe us (docs/tserver.md)
+                    extensions=KVList([("keepalive", 1)]),
                 ),
             )
         if not isinstance(info, EventServerInfo):

@@ -190,7 +190,11 @@ class Session:
     aborted: bool = False
     close_reason: str = ""
     trace: bool = False
-    #: Keep-alive: when the client last sent anything; when our unanswered probe went out.
+    #: Keep-alive: whether the client speaks it (it sent a KeepAliveProbe or KeepAliveAnswer,
+    #: or asked for it at RegisterClient: Extensions "keepalive"); only those are probed, as
+    #: T-Library clients that never heard of ctiemu's probes must not be cut off for idling.
+    speaks_keepalive: bool = False
+    #: When the client last sent anything; when our unanswered probe went out.
     last_received: float = 0.0
     probe_sent: float | None = None
     #: Request rate limit: tokens left and when they were counted.
@@ -372,14 +376,15 @@ class TServerCore:
         return [sid for sid, mode in self._registered.get(dn, {}).items() if mode in _CONTROL]
 
     def check_keepalive(self, now: float) -> set[Session]:
-        """Probe clients silent for keepalive_interval; close those whose probe went
-        unanswered for keepalive_timeout. Returns the sessions with new output or closing."""
+        """Probe clients that speak keep-alive and have been silent for keepalive_interval;
+        close those whose probe went unanswered for keepalive_timeout. Returns the sessions
+        with new output or closing."""
         self._woken = set()
         interval, timeout = self.settings.keepalive_interval, self.settings.keepalive_timeout
         if interval <= 0:
             return self._woken
         for session in list(self.sessions.values()):
-            if session.closing:
+            if session.closing or not session.speaks_keepalive:
                 continue
             if session.probe_sent is not None:
                 if now - session.probe_sent >= timeout:
@@ -452,9 +457,11 @@ class TServerCore:
         if session.trace:
             trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
+            session.speaks_keepalive = True
             self._deliver_to(session, KeepAliveAnswer(reference_id=msg.reference_id))
             return
         if isinstance(msg, KeepAliveAnswer):  # the answer to a probe of ours: nothing to do
+            session.speaks_keepalive = True
             return
         handler = self._handlers.get(type(msg))
         try:
@@ -536,6 +543,8 @@ class TServerCore:
             return
         session.application_name = req.application_name
         session.rights = known or ApplicationConfig(req.application_name)
+        if req.extensions is not None and req.extensions.get("keepalive") is not None:
+            session.speaks_keepalive = True
         log.info("session %d: client %r registered", session.id, req.application_name)
         self._deliver_to(session, self._server_info(req.reference_id, now, with_stats=False))
 

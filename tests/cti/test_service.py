@@ -469,6 +469,10 @@ def test_keepalive_probes_a_silent_client_then_drops_it() -> None:
     core = make_core(keepalive_interval=30.0, keepalive_timeout=10.0)
     quiet = connect(core, "1001")
     chatty = connect(core, "1002")
+    stranger = connect(core, "1003")  # never speaks keep-alive: never probed, never cut off
+    for session in (quiet, chatty):  # they speak it: they probed us once
+        send(core, session, KeepAliveProbe(reference_id=1))
+        received(session)
     assert core.check_keepalive(NOW + 29) == set()
     woken = core.check_keepalive(NOW + 30)
     assert woken == {quiet, chatty}
@@ -478,6 +482,8 @@ def test_keepalive_probes_a_silent_client_then_drops_it() -> None:
     core.check_keepalive(NOW + 40)
     assert quiet.closing and quiet.aborted and quiet.close_reason == "keep-alive timeout"
     assert not chatty.closing
+    core.check_keepalive(NOW + 1000)
+    assert not stranger.closing and received(stranger) == []
 
 
 def test_a_client_that_stops_reading_is_dropped_alone(caplog: pytest.LogCaptureFixture) -> None:

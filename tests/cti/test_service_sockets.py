@@ -295,13 +295,17 @@ async def test_keepalive_drops_a_client_that_stops_answering(nursery: trio.Nurse
     with trio.fail_after(15):
         port = await start(nursery, config_with(keepalive_interval=0.3, keepalive_timeout=0.3))
         async with open_client("127.0.0.1", port, application_name="alive") as alive:
-            mute = await Raw.connect(port, "mute")  # reads, never answers
+            mute = await Raw.connect(port, "mute")  # speaks keep-alive once, then never again
+            await mute.send(KeepAliveProbe(reference_id=9))
+            stranger = await Raw.connect(port, "stranger")  # never speaks it: left alone
             start_time = trio.current_time()
             seen = await mute.until_closed()
             assert any(isinstance(m, KeepAliveProbe) for m in seen)
             assert 0.5 <= trio.current_time() - start_time < 5
             await trio.sleep(1.0)  # the library answers the server's probes: still here
             assert isinstance(await alive.request(RequestQueryServer()), EventServerInfo)
+            await stranger.send(RequestQueryServer(reference_id=5))
+            assert isinstance(await stranger.next(), EventServerInfo)
 
 
 async def test_tls(nursery: trio.Nursery, tmp_path: object) -> None:
