@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -136,6 +137,9 @@ class TServer:
             assert isinstance(raw, trio.SocketStream)
             host, port = raw.socket.getpeername()[:2]
             peer = f"{host}:{port}"
+            # a peer that vanished without a word is found by the OS too (clients that do
+            # not speak our keep-alive are never probed by us)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         except (OSError, AssertionError):
             peer = "?"
         session = self.core.open_session(peer, self.clock())
