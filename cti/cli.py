@@ -1,9 +1,11 @@
 """The `ctiemu` command line: serve, monitor, call.
 
-ctiemu serve [--host H] [--port P] [--config FILE]
+ctiemu serve [--host H] [--port P] [--config FILE] [--capture FILE]
 ctiemu monitor DN... [--json] [--count N] [--server HOST:PORT]
 ctiemu call FROM TO [--timeout SECONDS] [--json] [--server HOST:PORT]
 ctiemu sim ACTION ... / trace on|off --session N / stats / check-config FILE (cti.simctl)
+ctiemu capture --listen HOST:PORT --server HOST:PORT -o FILE (cti.capture)
+ctiemu decode FILE [--json] [--port N] (cti.decode)
 ctiemu --version
 """
 
@@ -15,6 +17,8 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import ExitStack
+from functools import partial
 
 import trio
 
@@ -35,6 +39,7 @@ from protocol.messages import (
     RequestMakeCall,
     RequestReleaseCall,
 )
+from protocol.pcap import PcapWriter
 from switch.pbx import Switch
 
 EXIT_OK = 0
@@ -62,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="TOML configuration (default: embedded)")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (default from config: 7000)")
+    serve.add_argument("--capture", metavar="FILE", help="record every session to a pcap file")
 
     def client_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
@@ -96,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cti import simctl
 
     simctl.add_parsers(commands, client_options)
+    from cti import capture, decode
+
+    capture.add_parsers(commands)
+    decode.add_parsers(commands)
     return parser
 
 
@@ -106,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def run_server(
     config: Config,
     *,
+    capture: PcapWriter | None = None,
     task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Build the switch and the T-Server from a configuration and serve until cancelled."""
@@ -121,7 +132,7 @@ async def run_server(
         drivers={g.name: network for g in config.switch.trunk_groups if g.driver == "simulated"},
     )
     tls = server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
-    server = TServer(core, ssl_context=tls)
+    server = TServer(core, ssl_context=tls, capture=capture)
     async with trio.open_nursery() as nursery:
         listeners: list[trio.SocketListener] = await nursery.start(
             server.serve, config.server.host, config.server.port
@@ -129,9 +140,11 @@ async def run_server(
         task_status.started(listeners)
 
 
-async def _serve_main(config: Config) -> None:
+async def _serve_main(config: Config, capture: PcapWriter | None = None) -> None:
     async with trio.open_nursery() as nursery:
-        listeners: list[trio.SocketListener] = await nursery.start(run_server, config)
+        listeners: list[trio.SocketListener] = await nursery.start(
+            partial(run_server, config, capture=capture)
+        )
         host, port = listeners[0].socket.getsockname()[:2]
         print(
             f"ctiemu {__version__} serving on {host}:{port} "
@@ -172,14 +185,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ctiemu: {config.source}: server.tls_certificate: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        trio.run(_serve_main, config)
-    except OSError as exc:
-        print(
-            f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
-            file=sys.stderr,
-        )
-        return EXIT_UNREACHABLE
+    with ExitStack() as stack:
+        capture = None
+        if args.capture:
+            try:
+                capture = writer = PcapWriter(stack.enter_context(open(args.capture, "wb")))
+            except OSError as exc:
+                print(f"ctiemu: cannot write {args.capture}: {exc.strerror}", file=sys.stderr)
+                return EXIT_USAGE
+
+            @stack.callback
+            def _end_capture() -> None:  # before the file closes: FIN what is still open
+                writer.close_all(time.time())
+
+        try:
+            trio.run(_serve_main, config, capture)
+        except OSError as exc:
+            print(
+                f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
+                file=sys.stderr,
+            )
+            return EXIT_UNREACHABLE
     return EXIT_OK
 
 
@@ -302,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cti import simctl
 
         return _run_client(simctl.run, args)
+    if args.command in ("capture", "decode"):
+        from cti import capture, decode
+
+        return capture.run(args) if args.command == "capture" else decode.run(args)
     if args.command == "check-config":
         from cti import simctl
 
