@@ -1,6 +1,6 @@
 """The `ctiemu` command line: serve, monitor, call, the one-shot agent and call commands, load.
 
-ctiemu serve [--host H] [--port P] [--config FILE] [--demo]
+ctiemu serve [--host H] [--port P] [--config FILE] [--demo] [--capture FILE]
 ctiemu monitor DN... [--json] [--count N] [--server HOST:PORT]
 ctiemu call FROM TO [--timeout SECONDS] [--json] [--server HOST:PORT]
 ctiemu agent login|ready|notready|logout DN ...    (cti.oneshot)
@@ -8,6 +8,8 @@ ctiemu answer|release|hold|retrieve|transfer|conference|dtmf|attach DN ...    (c
 ctiemu load --agents N --rate CALLS_PER_S --duration SECONDS [--server HOST:PORT]   (cti.load)
 ctiemu sim ACTION ... / trace on|off --session N / stats / check-config FILE (cti.simctl)
 ctiemu dissector [--port P]
+ctiemu capture --listen HOST:PORT --server HOST:PORT -o FILE (cti.capture)
+ctiemu decode FILE [--json] [--port N] (cti.decode)
 ctiemu --version
 
 docs/cli.md documents every command and option.
@@ -23,7 +25,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 
 import trio
@@ -46,6 +48,7 @@ from protocol.messages import (
     RequestMakeCall,
     RequestReleaseCall,
 )
+from protocol.pcap import PcapWriter
 from switch.pbx import Switch
 
 EXIT_OK = 0
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run simulated agents (agent1 on 1001, agent2 on 1002, queue 7001) and "
         "customers calling 7001 from the simulated network about every 10 s",
     )
+    serve.add_argument("--capture", metavar="FILE", help="record every session to a pcap file")
 
     def client_options(
         sub: argparse.ArgumentParser,
@@ -123,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cti import simctl
 
     simctl.add_parsers(commands, client_options)
+    from cti import capture, decode
+
+    capture.add_parsers(commands)
+    decode.add_parsers(commands)
     return parser
 
 
@@ -130,9 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
 # serve
 
 
-def build_server(config: Config) -> tuple[TServer, SimulatedNetwork]:
+def build_server(
+    config: Config, *, capture: PcapWriter | None = None
+) -> tuple[TServer, SimulatedNetwork]:
     """The switch, the simulated network behind its simulated trunk groups, the core and the
-    trio edge, from a configuration."""
+    trio edge, from a configuration (recording every session to `capture`, when given)."""
     start = time.time()
     switch = Switch(config.switch, id_seed=int(start))
     network = SimulatedNetwork(config.network)
@@ -145,19 +155,20 @@ def build_server(config: Config) -> tuple[TServer, SimulatedNetwork]:
         drivers={g.name: network for g in config.switch.trunk_groups if g.driver == "simulated"},
     )
     tls = server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
-    return TServer(core, ssl_context=tls), network
+    return TServer(core, ssl_context=tls, capture=capture), network
 
 
 async def run_server(
     config: Config,
     *,
     server: TServer | None = None,
+    capture: PcapWriter | None = None,
     task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Build the switch and the T-Server from a configuration (or take `server`, built by
     `build_server`) and serve until cancelled."""
     if server is None:
-        server, _network = build_server(config)
+        server, _network = build_server(config, capture=capture)
     async with trio.open_nursery() as nursery:
         listeners: list[trio.SocketListener] = await nursery.start(
             server.serve, config.server.host, config.server.port
@@ -165,8 +176,8 @@ async def run_server(
         task_status.started(listeners)
 
 
-async def _serve_main(config: Config, demo: bool) -> None:
-    server, network = build_server(config)
+async def _serve_main(config: Config, demo: bool, capture: PcapWriter | None = None) -> None:
+    server, network = build_server(config, capture=capture)
     async with trio.open_nursery() as nursery:
         listeners: list[trio.SocketListener] = await nursery.start(
             partial(run_server, config, server=server)
@@ -293,14 +304,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ctiemu: {config.source}: server.tls_certificate: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        trio.run(_serve_main, config, args.demo)
-    except OSError as exc:
-        print(
-            f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
-            file=sys.stderr,
-        )
-        return EXIT_UNREACHABLE
+    with ExitStack() as stack:
+        capture = None
+        if args.capture:
+            try:
+                capture = writer = PcapWriter(stack.enter_context(open(args.capture, "wb")))
+            except OSError as exc:
+                print(f"ctiemu: cannot write {args.capture}: {exc.strerror}", file=sys.stderr)
+                return EXIT_USAGE
+
+            @stack.callback
+            def _end_capture() -> None:  # before the file closes: FIN what is still open
+                writer.close_all(time.time())
+
+        try:
+            trio.run(_serve_main, config, args.demo, capture)
+        except OSError as exc:
+            print(
+                f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
+                file=sys.stderr,
+            )
+            return EXIT_UNREACHABLE
     return EXIT_OK
 
 
@@ -473,6 +497,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cti import simctl
 
         return _run_client(simctl.run, args)
+    if args.command in ("capture", "decode"):
+        from cti import capture, decode
+
+        return capture.run(args) if args.command == "capture" else decode.run(args)
     if args.command == "check-config":
         from cti import simctl
 

@@ -23,6 +23,7 @@ _LABELS = {
     "error_message": "message",
     "call_uuid": "uuid",
     "user_data": "data",
+    "event_sequence_number": "seq",
 }
 _HIDDEN = {"event_sequence_number", "time_in_secs", "time_in_usecs", "reference_id", "call_uuid"}
 
@@ -69,3 +70,24 @@ def printer(as_json: bool) -> Callable[[Message], None]:
         print(event_to_json(event) if as_json else format_event(event), flush=True)
 
     return emit
+
+
+def format_message(message: Message) -> str:
+    """One readable line for any message (as `ctiemu decode` prints a capture): its name,
+    ThisDN, ref=ReferenceID, seq=EventSequenceNumber, then the other attributes set. The
+    event's own time stamp is left out: the capture's time is shown instead."""
+    attrs = message.attributes()
+    parts = [type(message).__name__]
+    if "this_dn" in attrs:
+        parts.append(str(attrs["this_dn"]))
+    if message.reference_id is not None:
+        parts.append(f"ref={message.reference_id}")
+    for name, value in attrs.items():
+        if name in _QUIET:
+            continue
+        label = _LABELS.get(name) or name
+        parts.append(f"{label}={value.hex() if isinstance(value, bytes) else _show(value)}")
+    return " ".join(parts)
+
+
+_QUIET = {"this_dn", "reference_id", "time_in_secs", "time_in_usecs"}

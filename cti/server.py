@@ -19,6 +19,7 @@ from collections.abc import Callable
 import trio
 
 from cti.core import Session, TServerCore
+from protocol.pcap import C2S, S2C, PcapWriter
 
 log = logging.getLogger("ctiemu.server")
 
@@ -60,10 +61,15 @@ class TServer:
         *,
         clock: Callable[[], float] = time.time,
         ssl_context: ssl.SSLContext | None = None,
+        capture: PcapWriter | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
         self.ssl_context = ssl_context
+        #: Records every session (`ctiemu serve --capture`): what the reader received, what
+        #: the writer sent (decrypted, under TLS), between the peer and the listening socket.
+        self.capture = capture
+        self._captured: dict[int, int] = {}  # session id -> capture connection
         self._bells: dict[int, _Doorbell] = {}
         self._scopes: dict[int, trio.CancelScope] = {}
         #: Rung after each request: it may have started or stopped a switch timer.
@@ -143,6 +149,8 @@ class TServer:
         except (OSError, AssertionError):
             peer = "?"
         session = self.core.open_session(peer, self.clock())
+        if self.capture is not None:
+            self._capture_open(session, raw)
         bell = self._bells[session.id] = _Doorbell()
         log.info("session %d: connected from %s", session.id, peer)
         reason = "client closed the connection"
@@ -159,10 +167,25 @@ class TServer:
         finally:
             self._scopes.pop(session.id, None)
             del self._bells[session.id]
+            conn = self._captured.pop(session.id, None)
+            if self.capture is not None and conn is not None:
+                by = C2S if reason == "client closed the connection" else S2C
+                self.capture.close(conn, self.clock(), by=by)
             self._ring(self.core.close_session(session, self.clock()))
             self._timers_changed.ring()
             await trio.aclose_forcefully(stream)
             log.info("session %d: closed (%s)", session.id, session.close_reason or reason)
+
+    def _capture_open(self, session: Session, raw: trio.abc.Stream) -> None:
+        assert self.capture is not None
+        try:
+            assert isinstance(raw, trio.SocketStream)
+            peer, local = raw.socket.getpeername(), raw.socket.getsockname()
+        except (OSError, AssertionError):
+            return  # not a socket: nothing to record it as
+        self._captured[session.id] = self.capture.open(
+            (str(peer[0]), int(peer[1])), (str(local[0]), int(local[1])), self.clock()
+        )
 
     async def _read_loop(self, stream: trio.abc.Stream, session: Session) -> str:
         while not session.closing:
@@ -172,6 +195,8 @@ class TServer:
                 return f"connection lost: {exc}"
             if not data:
                 return "client closed the connection"
+            if self.capture is not None and session.id in self._captured:
+                self.capture.data(self._captured[session.id], C2S, bytes(data), self.clock())
             self._ring(self.core.receive_data(session, bytes(data), self.clock()))
             self._timers_changed.ring()
         return session.close_reason
@@ -187,6 +212,8 @@ class TServer:
             await bell.wait()
             data = session.take_output()
             if data:
+                if self.capture is not None and session.id in self._captured:
+                    self.capture.data(self._captured[session.id], S2C, data, self.clock())
                 try:
                     await stream.send_all(data)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
