@@ -19,10 +19,16 @@ What is timed, on the same file:
   the ctiemu layer, as our JSON holds only the messages). Before timing, tshark's output is
   checked to hold as many ctiemu messages as our decoder found.
 
+Replay half: a capture of at least as many frames recorded from a real server (`ctiemu serve
+--capture` in a subprocess, with pairs of clients making calls: MakeCall, AnswerCall,
+ReleaseCall, each waiting for the events) is replayed with `ctiemu replay`'s engine against a
+fresh server subprocess with the same configuration; "replay" reports the messages per second
+(sent and compared) and checks the replay found no difference. The replay follows the capture's
+causal order (each request waits for the events recorded before it), so its rate is bounded by
+the server's round trips, not by decoding.
+
 Prints one JSON line; frames/s are medians over the rounds, "ratio" is decode (in process) over
-tshark. The replay half (replaying the capture against a live server) is someone else's next
-step: it adds a `measure_replay(path)` beside `measure_decode` and reports its figures under
-"replay", which is null until then.
+tshark.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +47,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -291,11 +301,116 @@ def measure_tshark(path: Path, lua: Path) -> float:
     return time.perf_counter() - start
 
 
+# ------------------------------------------------------------------------------------------------
+# Replay half
+
+
+REPLAY_PAIRS = 20
+
+
+def replay_config(path: Path) -> None:
+    extensions = [str(4000 + i) for i in range(2 * REPLAY_PAIRS)]
+    path.write_text(
+        '[server]\nhost = "127.0.0.1"\nport = 0\nkeepalive_interval = 0\n'
+        "max_requests_per_second = 0\n\n"
+        f"[switch]\nextensions = {json.dumps(extensions)}\n",
+        encoding="utf-8",
+    )
+
+
+def start_server(config: Path, log: Path, capture: Path | None = None) -> tuple[Any, int]:
+    """`ctiemu serve` in a subprocess on a port of its choosing: (process, port)."""
+    command = [sys.executable, "-m", "cti.cli", "serve", "--config", str(config), "--port", "0"]
+    if capture is not None:
+        command += ["--capture", str(capture)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=out)
+    deadline = time.monotonic() + 20
+    while True:
+        match = re.search(r"serving on [^\s:]+:(\d+)", log.read_text(encoding="utf-8"))
+        if match:
+            return proc, int(match.group(1))
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"the server did not start: {log.read_text()[-500:]}")
+        time.sleep(0.05)
+
+
+def stop_server(proc: Any) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def drive_calls(port: int, frames: int) -> None:
+    """Pairs of clients make calls (each step waits for its events) until the capture holds
+    at least `frames` frames (one call is 9 frames on the wire)."""
+    from cti.client import open_client
+
+    calls_each = frames // (8 * REPLAY_PAIRS) + 1
+
+    async def pair(i: int) -> None:
+        a_dn, b_dn = str(4000 + 2 * i), str(4001 + 2 * i)
+        async with (
+            open_client("127.0.0.1", port, application_name=f"a{i}", keepalive_interval=None) as a,
+            open_client("127.0.0.1", port, application_name=f"b{i}", keepalive_interval=None) as b,
+        ):
+            await a.register_address(a_dn)
+            await b.register_address(b_dn)
+            for _ in range(calls_each):
+                dialing = await a.request(RequestMakeCall(this_dn=a_dn, other_dn=b_dn))
+                conn = dialing.conn_id  # type: ignore[attr-defined]
+                await b.wait_for(EventRinging, conn_id=conn)
+                await b.request(RequestAnswerCall(this_dn=b_dn, conn_id=conn))
+                await a.wait_for(EventEstablished, conn_id=conn)
+                await a.request(RequestReleaseCall(this_dn=a_dn, conn_id=conn))
+                await b.wait_for(EventReleased, conn_id=conn)
+            await trio.sleep(0.2)
+
+    async with trio.open_nursery() as nursery:
+        for i in range(REPLAY_PAIRS):
+            nursery.start_soon(pair, i)
+
+
+def measure_replay(tmp: Path, frames: int) -> dict[str, Any]:
+    """Record a capture of >= `frames` frames from a real server, replay it against a fresh
+    one: messages/s, and whether the replay matched."""
+    from cti.replay import replay_sessions
+
+    config, capture = tmp / "replay.toml", tmp / "recorded.pcap"
+    replay_config(config)
+    proc, port = start_server(config, tmp / "record.log", capture)
+    try:
+        trio.run(drive_calls, port, frames)
+    finally:
+        stop_server(proc)
+    sessions = read_sessions(capture)
+    recorded = sum(len(s.records) for s in sessions)
+    proc, port = start_server(config, tmp / "replay.log")
+    try:
+        result = trio.run(replay_sessions, sessions, "127.0.0.1", port)
+    finally:
+        stop_server(proc)
+    return {
+        "frames": recorded,
+        "sessions": len(sessions),
+        "messages_per_s": round(result.messages / result.seconds),
+        "seconds": round(result.seconds, 2),
+        "ok": result.ok,
+        "differences": sum(len(s.differences) for s in result.sessions),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-replay", action="store_true", help="the decode half only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ctiemu-bench-") as tmp:
@@ -314,6 +429,7 @@ def main() -> None:
             tshark.append(frames / measure_tshark(path, lua))
         decode_rate = statistics.median(inproc)
         tshark_rate = statistics.median(tshark)
+        replay = None if args.no_replay else measure_replay(Path(tmp), args.frames)
         print(
             json.dumps(
                 {
@@ -326,7 +442,7 @@ def main() -> None:
                     "tshark_frames_per_s": round(tshark_rate),
                     "ratio": round(decode_rate / tshark_rate, 2),
                     "rounds": args.rounds,
-                    "replay": None,
+                    "replay": replay,
                 }
             )
         )

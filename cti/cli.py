@@ -10,6 +10,7 @@ ctiemu sim ACTION ... / trace on|off --session N / stats / check-config FILE (ct
 ctiemu dissector [--port P]
 ctiemu capture --listen HOST:PORT --server HOST:PORT -o FILE (cti.capture)
 ctiemu decode FILE [--json] [--port N] (cti.decode)
+ctiemu replay FILE... [--server HOST:PORT] [--config FILE] [--junit FILE] (cti.replaycli)
 ctiemu --version
 
 docs/cli.md documents every command and option.
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     capture.add_parsers(commands)
     decode.add_parsers(commands)
+    from cti import replaycli
+
+    replaycli.add_parsers(commands, _server_address)
     return parser
 
 
@@ -501,6 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cti import capture, decode
 
         return capture.run(args) if args.command == "capture" else decode.run(args)
+    if args.command == "replay":
+        from cti import replaycli
+
+        return replaycli.main(args)
     if args.command == "check-config":
         from cti import simctl
 

@@ -99,6 +99,8 @@ class TcpStream:
     start: float
     chunks: list[tuple[str, float, bytes]]
     gaps: list[str] = field(default_factory=list)
+    #: When the client closed its side (FIN or RST), if the capture saw it.
+    client_end: float | None = None
 
 
 @dataclass
@@ -125,6 +127,8 @@ class CtiSession:
     start: float
     records: list[Record]
     gaps: list[str]
+    #: When the client closed the connection (its FIN or RST), if the capture saw it.
+    end: float | None = None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -546,7 +550,17 @@ class _Half:
 
 
 class _Conn:
-    __slots__ = ("a", "b", "chunks", "closed", "halves", "start", "syn_from", "synack_from")
+    __slots__ = (
+        "a",
+        "b",
+        "chunks",
+        "closed",
+        "ended",
+        "halves",
+        "start",
+        "syn_from",
+        "synack_from",
+    )
 
     def __init__(self, a: Endpoint, b: Endpoint, start: float) -> None:
         self.a, self.b, self.start = a, b, start
@@ -555,6 +569,7 @@ class _Conn:
         self.syn_from: Endpoint | None = None
         self.synack_from: Endpoint | None = None
         self.closed = False
+        self.ended: dict[Endpoint, float] = {}  # when each side sent its FIN or RST
 
 
 class _Reassembler:
@@ -587,6 +602,7 @@ class _Reassembler:
             seq = (seq + 1) & _MASK
         if flags & RST:
             conn.closed = True
+            conn.ended.setdefault(src, seg.time)
             return
         payload = seg.payload
         if payload:
@@ -595,6 +611,7 @@ class _Reassembler:
             self._data(conn, src, seq, payload, seg.time)
         if flags & FIN:
             half.fin = True
+            conn.ended.setdefault(src, seg.time)
             if conn.halves[dst].fin:
                 conn.closed = True
 
@@ -643,6 +660,7 @@ class _Reassembler:
             server,
             conn.start,
             [(C2S if src == client else S2C, t, data) for t, _, src, data in chunks],
+            client_end=conn.ended.get(client),
         )
         for end, direction in ((client, C2S), (server, S2C)):
             half = conn.halves[end]
@@ -752,7 +770,9 @@ def session_of(stream: TcpStream) -> CtiSession:
     for direction, framer in framers.items():
         if direction not in broken and framer.buffered:
             gaps.append(f"{direction}: {framer.buffered} bytes of an incomplete frame at the end")
-    return CtiSession(stream.client, stream.server, stream.start, records, gaps)
+    return CtiSession(
+        stream.client, stream.server, stream.start, records, gaps, end=stream.client_end
+    )
 
 
 def read_sessions(
