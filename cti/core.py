@@ -1266,7 +1266,7 @@ class TServerCore:
         watching_all = self._watching_all
         limit = self.settings.max_output_bytes
         unrouted: list[EventRouteRequest] = []
-        published = 0
+        published = delivered = 0
         for event in events:
             stamped = self._stamp(event, now)
             published += 1
@@ -1298,15 +1298,16 @@ class TServerCore:
                     if session.trace:
                         trace_log.info("%s -> %r", session.describe(), stamped)
                 session.send(frame)
+                delivered += 1
                 if session.pending_bytes > limit:
                     self._overflow(session)
                 self._woken.add(session)
-            self.deliveries_total += len(recipients)
             if isinstance(stamped, EventRouteRequest) and not any(
                 mode in _CONTROL for mode in holders.values()
             ):
                 unrouted.append(stamped)
         self._count(published, now)
+        self.deliveries_total += delivered
         if not answered and requester is not None and request is not None:
             # nothing the request caused happened at its DN yet: acknowledge it
             ack = EventACK(reference_id=request.reference_id)
