@@ -8,6 +8,7 @@ ctiemu answer|release|hold|retrieve|transfer|conference|dtmf|attach DN ...    (c
 ctiemu load --agents N --rate CALLS_PER_S --duration SECONDS [--server HOST:PORT]   (cti.load)
 ctiemu sim ACTION ... / trace on|off --session N / stats / check-config FILE (cti.simctl)
 ctiemu dissector [--port P]
+ctiemu cpd FILE.wav... [--json] [--answer-at SECONDS] [--config FILE]   (cti.cpdcli)
 ctiemu --version
 
 docs/cli.md documents every command and option.
@@ -123,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cti import simctl
 
     simctl.add_parsers(commands, client_options)
+    from cti import cpdcli
+
+    cpdcli.add_parsers(commands)
     return parser
 
 
@@ -479,6 +483,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simctl.check_config(args.file)
     if args.command == "load":
         return _run_client(_load, args)
+    if args.command == "cpd":
+        from cti import cpdcli
+
+        return cpdcli.run(args)
     run = getattr(args, "run", None)
     if run is not None:  # the one-shot commands (cti.oneshot)
         return _run_client(run, args)

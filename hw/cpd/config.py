@@ -64,13 +64,14 @@ class CpdConfig:
     human_min_greeting_ms: int = 120  #: a "greeting" shorter than this was a noise
     initial_silence_ms: int = 3500  #: no voice this long after answer -> initial_silence_result
     initial_silence_result: str = "SILENCE"  #: "SILENCE" or "MACHINE"
-    after_greeting_silence_ms: int = 700  #: silence after a short greeting -> HUMAN
-    machine_greeting_ms: int = 1750  #: a greeting (onset to last voice) this long -> MACHINE
+    after_greeting_silence_ms: int = 600  #: silence after a short greeting -> HUMAN
+    machine_greeting_ms: int = 1800  #: a greeting (onset to last voice) this long -> MACHINE
     total_analysis_ms: int = 5000  #: undecided this long after answer -> NOTSURE
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2050.0
     beep_min_ms: int = 100  #: a pure tone after a greeting, this long ...
     beep_max_ms: int = 1600  #: ... and at most this long, is the end-of-greeting beep
+    beep_quiet_before_ms: int = 100  #: ... when no voice comes this long before it or during
     beep_listen_ms: int = 30000  #: how long after answer to listen for the beep
     # -- app_amd parameters (used when amd_method = "app_amd"), Asterisk amd.conf names
     app_amd_initial_silence: int = 2500

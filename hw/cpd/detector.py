@@ -16,6 +16,8 @@ MACHINE the detector keeps listening for the end-of-greeting beep.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import numpy.typing as npt
 
@@ -75,6 +77,7 @@ class CallProgressDetector:
         self.beep_done = False
         self.amd_decided = False
         self.heard_greeting = False
+        self.voiced: deque[int] = deque(maxlen=128)  # recent blocks that sounded like voice
 
     # -- inputs
 
@@ -169,6 +172,11 @@ class CallProgressDetector:
             return
         if self._time(run.start) < self.answer_time:
             return
+        # a beep stands alone: no voice just before it or since it ended (vowels are not
+        # beeps); the partial blocks at its two edges do not count
+        quiet_from = run.start - 1 - max(1, c.beep_quiet_before_ms // BLOCK_MS)
+        if any(quiet_from <= v < run.start - 1 or v > run.end + 1 for v in self.voiced):
+            return
         if c.beep_min_ms <= run.duration_ms() <= c.beep_max_ms:
             if self.final is None:
                 self._accept(CpdResult(CpdKind.MACHINE, 0.0, "beep after the greeting"), k, out)
@@ -191,6 +199,12 @@ class CallProgressDetector:
             end_time = start + (k + 1) * BLOCK_S
             level = features.voice_db[i]
             floor_db = floor.update(level)
+            if (
+                level >= floor_db + c.vad_hold_margin_db
+                and level >= c.vad_min_dbfs
+                and label not in SINGLE_TONES
+            ):
+                self.voiced.append(k)
             decided = tones.block(k, label, features.freq[i], features.ced[i])
             for result in decided:
                 self._accept(result, k + 1, out)
