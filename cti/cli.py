@@ -11,6 +11,7 @@ ctiemu dissector [--port P]
 ctiemu capture --listen HOST:PORT --server HOST:PORT -o FILE (cti.capture)
 ctiemu decode FILE [--json] [--port N] (cti.decode)
 ctiemu replay FILE... [--server HOST:PORT] [--config FILE] [--junit FILE] (cti.replaycli)
+ctiemu cpd FILE.wav... [--json] [--answer-at SECONDS] [--config FILE]   (cti.cpdcli)
 ctiemu --version
 
 docs/cli.md documents every command and option.
@@ -135,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cti import replaycli
 
     replaycli.add_parsers(commands, _server_address)
+    from cti import cpdcli
+
+    cpdcli.add_parsers(commands)
     return parser
 
 
@@ -515,6 +519,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simctl.check_config(args.file)
     if args.command == "load":
         return _run_client(_load, args)
+    if args.command == "cpd":
+        from cti import cpdcli
+
+        return cpdcli.run(args)
     run = getattr(args, "run", None)
     if run is not None:  # the one-shot commands (cti.oneshot)
         return _run_client(run, args)
