@@ -176,7 +176,10 @@ def config_for(plan: LoadPlan) -> Config:
         queues=(QueueConfig(plan.queue),),
     )
     return Config(
-        server=ServerConfig(host="127.0.0.1", port=0, name="ctiemu-load"),
+        # the callers share one connection: no per-client request limit for the load generator
+        server=ServerConfig(
+            host="127.0.0.1", port=0, name="ctiemu-load", max_requests_per_second=0
+        ),
         switch=switch,
         source="<generated for ctiemu load>",
     )
