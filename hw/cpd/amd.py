@@ -3,7 +3,7 @@
 Two engines with the same per-block interface (`block(...) -> (kind, reason) | None`):
 
 - `GreetingAmd` (ours, amd_method = "ctiemu"): voice activity from each block's 300-2200 Hz
-  band level against a tracked noise floor (fast to fall, slow to rise, with hysteresis), pure
+  band level against a tracked noise floor (fast to fall, slow to rise, with hysteresis),
   tones excluded (a tone is not a voice). A greeting starts at the first voiced stretch of
   min_word_ms; it lasts until the last voiced block. Syllables are counted as it goes: peaks of
   the voice level, each a rise of syllable_db then a fall of syllable_db. HUMAN as soon as

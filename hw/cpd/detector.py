@@ -230,8 +230,16 @@ class CallProgressDetector:
                     if isinstance(amd, AppAmd):
                         decision = amd.block(features.mean_abs[i])
                     else:
-                        # any tone, single or dual (busy after the answer), is not a voice
-                        decision = amd.block(since, band_db, band_floor_db, label != NONE)
+                        # a single tone is not a voice, nor a dual tone held for
+                        # dual_tone_not_voice_ms (busy after the answer; a voiced block can
+                        # pass for a dual tone, a run of them cannot)
+                        run = tones.run
+                        tonal = label in SINGLE_TONES or (
+                            label != NONE
+                            and run is not None
+                            and (k - run.start) * BLOCK_MS >= c.dual_tone_not_voice_ms
+                        )
+                        decision = amd.block(since, band_db, band_floor_db, tonal)
                         if amd.onset_ms is not None:
                             self.heard_greeting = True
                     if decision is not None:
