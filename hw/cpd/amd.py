@@ -2,13 +2,17 @@
 
 Two engines with the same per-block interface (`block(...) -> (kind, reason) | None`):
 
-- `GreetingAmd` (ours, amd_method = "ctiemu"): voice activity from each block's level against a
-  tracked noise floor (fast to fall, slow to rise, with hysteresis), pure tones excluded (a tone
-  is not a voice). A greeting starts at the first voiced stretch of min_word_ms; it lasts until
-  the last voiced block. HUMAN as soon as after_greeting_silence_ms of silence follow a greeting
-  shorter than machine_greeting_ms ("hello? ..."), MACHINE as soon as the greeting reaches
-  machine_greeting_ms (a recorded message goes on), or when a pure tone of beep_min_ms follows
-  a greeting (the beep). No voice for initial_silence_ms -> initial_silence_result; undecided
+- `GreetingAmd` (ours, amd_method = "ctiemu"): voice activity from each block's 300-2200 Hz
+  band level against a tracked noise floor (fast to fall, slow to rise, with hysteresis),
+  tones excluded (a tone is not a voice). A greeting starts at the first voiced stretch of
+  min_word_ms; it lasts until the last voiced block. Syllables are counted as it goes: peaks of
+  the voice level, each a rise of syllable_db then a fall of syllable_db. HUMAN as soon as
+  after_greeting_silence_ms of silence follow a greeting shorter than machine_greeting_ms
+  ("hello? ..."), or short_greeting_silence_ms after a greeting shorter than short_greeting_ms;
+  MACHINE as soon as the greeting reaches machine_greeting_ms or machine_syllables syllables (a
+  recorded message goes on; a person's greeting is a few syllables, whatever the speech rate),
+  or when a pure tone of beep_min_ms follows a greeting (the beep). No voice for
+  initial_silence_ms -> initial_silence_result; undecided
   after total_analysis_ms -> NOTSURE.
 - `AppAmd`: Asterisk app_amd's algorithm with its parameters (amd.conf names): silence is a
   20 ms frame whose mean absolute sample is below silence_threshold; words are voiced runs of
@@ -57,6 +61,12 @@ class GreetingAmd:
         self.last_voice_ms = 0  # end of the last voiced block
         self.silence_ms = 0  # silence since the last voice (tones excluded)
         self.quiet_ms = 0  # silence since the answer, before any greeting
+        # syllables: peaks of the voice level (silence counts at the floor), each a rise of
+        # syllable_db from the last dip followed by a fall of syllable_db (hysteresis)
+        self.syllables = 0
+        self.rising = True
+        self.dip = 0.0
+        self.peak = 0.0
 
     def voiced(self, level_db: float, floor_db: float, tonal: bool) -> bool:
         c = self.config
@@ -67,10 +77,25 @@ class GreetingAmd:
         self.in_voice = level_db >= floor_db + margin
         return self.in_voice
 
+    def _syllable(self, envelope: float) -> None:
+        step = self.config.syllable_db
+        if self.rising:
+            self.dip = min(self.dip, envelope)
+            if envelope >= self.dip + step:
+                self.syllables += 1
+                self.rising = False
+                self.peak = envelope
+        else:
+            self.peak = max(self.peak, envelope)
+            if envelope <= self.peak - step:
+                self.rising = True
+                self.dip = envelope
+
     def block(
         self, since_answer_ms: int, level_db: float, floor_db: float, tonal: bool
     ) -> Decision:
-        """One block; since_answer_ms is the time from the answer to the block's end."""
+        """One block; since_answer_ms is the time from the answer to the block's end;
+        level_db and floor_db are the block's voice level and its noise floor."""
         c = self.config
         voice = self.voiced(level_db, floor_db, tonal)
         if voice:
@@ -82,8 +107,12 @@ class GreetingAmd:
                 self.onset_ms = since_answer_ms - self.voice_run * BLOCK_MS
                 self.last_voice_ms = since_answer_ms
                 self.silence_ms = 0
+                self.syllables = 0
+                self.rising = True
+                self.dip = min(floor_db, level_db - c.syllable_db - 0.01)
             elif tonal:
                 self.quiet_ms = 0  # a tone is not silence (fax, modem, SIT cadences)
+                return self._total(since_answer_ms)
             else:
                 self.quiet_ms += BLOCK_MS
                 if self.quiet_ms >= c.initial_silence_ms:
@@ -93,28 +122,40 @@ class GreetingAmd:
                         else (CpdKind.SILENCE)
                     )
                     return kind, f"no voice for {self.quiet_ms} ms"
-        else:
-            if voice:
-                self.last_voice_ms = since_answer_ms
-                self.silence_ms = 0
-            elif not tonal:
-                self.silence_ms += BLOCK_MS
-            greeting = self.last_voice_ms - self.onset_ms
-            if self.silence_ms >= c.after_greeting_silence_ms and (
-                greeting < c.human_min_greeting_ms
-            ):
-                self.onset_ms = None  # a noise, not a greeting: wait for one
-                self.quiet_ms += self.silence_ms
-                self.silence_ms = 0
-                return None
-            if greeting >= c.machine_greeting_ms:
-                return CpdKind.MACHINE, f"greeting of {greeting} ms"
-            if self.silence_ms >= c.after_greeting_silence_ms:
-                return (
-                    CpdKind.HUMAN,
-                    f"greeting of {greeting} ms, then {self.silence_ms} ms silence",
-                )
-        if since_answer_ms >= c.total_analysis_ms:
+                return self._total(since_answer_ms)
+        elif voice:
+            self.last_voice_ms = since_answer_ms
+            self.silence_ms = 0
+        elif not tonal:
+            self.silence_ms += BLOCK_MS
+        self._syllable(level_db if voice else floor_db)
+        greeting = self.last_voice_ms - self.onset_ms
+        needed = (
+            c.short_greeting_silence_ms
+            if greeting < c.short_greeting_ms
+            else c.after_greeting_silence_ms
+        )
+        if self.silence_ms >= min(needed, c.after_greeting_silence_ms) and (
+            greeting < c.human_min_greeting_ms
+        ):
+            self.onset_ms = None  # a noise, not a greeting: wait for one
+            self.quiet_ms += self.silence_ms
+            self.silence_ms = 0
+            return None
+        if greeting >= c.machine_greeting_ms:
+            return CpdKind.MACHINE, f"greeting of {greeting} ms"
+        if self.syllables >= c.machine_syllables:
+            return CpdKind.MACHINE, f"{self.syllables} syllables in {greeting} ms"
+        if self.silence_ms >= needed:
+            return (
+                CpdKind.HUMAN,
+                f"greeting of {greeting} ms ({self.syllables} syllables), "
+                f"then {self.silence_ms} ms silence",
+            )
+        return self._total(since_answer_ms)
+
+    def _total(self, since_answer_ms: int) -> Decision:
+        if since_answer_ms >= self.config.total_analysis_ms:
             return CpdKind.NOTSURE, f"undecided after {since_answer_ms} ms"
         return None
 

@@ -65,7 +65,12 @@ class CpdConfig:
     initial_silence_ms: int = 3500  #: no voice this long after answer -> initial_silence_result
     initial_silence_result: str = "SILENCE"  #: "SILENCE" or "MACHINE"
     after_greeting_silence_ms: int = 600  #: silence after a short greeting -> HUMAN
-    machine_greeting_ms: int = 1800  #: a greeting (onset to last voice) this long -> MACHINE
+    short_greeting_ms: int = 600  #: a greeting shorter than this ("Hello?") ...
+    short_greeting_silence_ms: int = 400  #: ... is HUMAN after this much silence
+    machine_greeting_ms: int = 2500  #: a greeting (onset to last voice) this long -> MACHINE
+    dual_tone_not_voice_ms: int = 60  #: a dual tone held this long is a tone, not a voice
+    syllable_db: float = 10.0  #: rise and fall of the voice level that delimit a syllable
+    machine_syllables: int = 9  #: this many syllables in the greeting -> MACHINE
     total_analysis_ms: int = 5000  #: undecided this long after answer -> NOTSURE
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2050.0

@@ -25,7 +25,15 @@ from hw.cpd.amd import AppAmd, GreetingAmd, NoiseFloor
 from hw.cpd.config import CpdConfig
 from hw.cpd.g711 import ALAW_DECODE, ULAW_DECODE
 from hw.cpd.results import CpdKind, CpdResult
-from hw.cpd.tones import BLOCK, BLOCK_MS, BLOCK_S, SINGLE_TONES, Analyzer, ToneDetector
+from hw.cpd.tones import (
+    BLOCK,
+    BLOCK_MS,
+    BLOCK_S,
+    NONE,
+    SINGLE_TONES,
+    Analyzer,
+    ToneDetector,
+)
 
 ENCODINGS = ("slin16", "ulaw", "alaw")
 _analyzers: dict[CpdConfig, Analyzer] = {}
@@ -64,6 +72,7 @@ class CallProgressDetector:
         self.analyzer = analyzer_for(config)
         self.tones = ToneDetector(config)
         self.floor = NoiseFloor(config.noise_floor_rise_db_per_s)
+        self.band_floor = NoiseFloor(config.noise_floor_rise_db_per_s)
         self.amd: GreetingAmd | AppAmd = (
             AppAmd(config) if config.amd_method == "app_amd" else GreetingAmd(config)
         )
@@ -188,6 +197,7 @@ class CallProgressDetector:
         out: list[CpdResult] = []
         tones = self.tones
         floor = self.floor
+        band_floor = self.band_floor
         amd = self.amd
         answer = self.answer_time
         start = self.start
@@ -199,6 +209,8 @@ class CallProgressDetector:
             end_time = start + (k + 1) * BLOCK_S
             level = features.voice_db[i]
             floor_db = floor.update(level)
+            band_db = features.band_db[i]
+            band_floor_db = band_floor.update(band_db)
             if (
                 level >= floor_db + c.vad_hold_margin_db
                 and level >= c.vad_min_dbfs
@@ -218,7 +230,16 @@ class CallProgressDetector:
                     if isinstance(amd, AppAmd):
                         decision = amd.block(features.mean_abs[i])
                     else:
-                        decision = amd.block(since, level, floor_db, label in SINGLE_TONES)
+                        # a single tone is not a voice, nor a dual tone held for
+                        # dual_tone_not_voice_ms (busy after the answer; a voiced block can
+                        # pass for a dual tone, a run of them cannot)
+                        run = tones.run
+                        tonal = label in SINGLE_TONES or (
+                            label != NONE
+                            and run is not None
+                            and (k - run.start) * BLOCK_MS >= c.dual_tone_not_voice_ms
+                        )
+                        decision = amd.block(since, band_db, band_floor_db, tonal)
                         if amd.onset_ms is not None:
                             self.heard_greeting = True
                     if decision is not None:

@@ -89,6 +89,7 @@ class BlockFeatures:
 
     level_db: list[float]  #: block level in dBFS
     voice_db: list[float]  #: level of the block's first difference (low frequencies cut)
+    band_db: list[float]  #: level in the 300-2200 Hz band (the frequency grid's energy)
     mean_abs: list[float]  #: mean absolute sample (app_amd's silence measure)
     label: list[int]  #: block label (NONE, DIAL, ..., OTHER)
     freq: list[float]  #: frequency of the best single tone (Hz)
@@ -176,6 +177,9 @@ class Analyzer:
             (np.einsum("ij,ij->i", difference, difference) + 1e-9)
             / (2 * (BLOCK - 2) * FULL_SCALE_POWER)
         )
+        # the grid's projections measure the 300-2200 Hz band, where speech is and most of
+        # white, pink or brown noise is not (the answering machine detector's voice level)
+        band_db = 10 * np.log10((grid.sum(axis=1) + 1e-9) / (BLOCK * FULL_SCALE_POWER))
         mean_abs = np.abs(blocks).mean(axis=1)
         ced = y[:, -2] - 1j * y[:, -1]
         threshold = self.config.tone_min_fraction
@@ -200,6 +204,7 @@ class Analyzer:
         return BlockFeatures(
             level_db.tolist(),
             voice_db.tolist(),
+            band_db.tolist(),
             mean_abs.tolist(),
             labels,
             freq.tolist(),

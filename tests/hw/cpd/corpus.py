@@ -37,7 +37,7 @@ import numpy.typing as npt
 from hw.cpd.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 
 RATE = 8000
-VERSION = 4  # bump when generation changes (invalidates caches)
+VERSION = 7  # bump when generation changes (invalidates caches)
 FloatArray = npt.NDArray[np.float64]
 
 EXPECTED = {
@@ -104,6 +104,10 @@ HUMAN_TEXTS = {
         "Who is this?",
         "Hello, Johnson's.",
         "Yes, hi.",
+        # longer greetings (a family or business name), spoken slowly they last two
+        # seconds: the decision must not call them machines
+        "Hello, Miller household.",
+        "Hi, Dave Jones speaking.",
     ],
     "heldout": [
         "Hello?",
@@ -423,12 +427,17 @@ class Builder:
             onset = rng.uniform(0.2, 1.3) if label == "human" else rng.uniform(0.3, 1.6)
             parts = [lead, silence(onset)]
             if label == "human":
-                first = unit(self.say(str(rng.choice(HUMAN_TEXTS[self.split])), rng))
+                text = str(rng.choice(HUMAN_TEXTS[self.split]))
+                voice = self.voice(rng)
+                first = unit(speak(text, *voice))
                 parts.append(first)
-                item.meta["greeting_s"] = round(len(first) / RATE, 2)
+                item.meta.update(greeting_s=round(len(first) / RATE, 2), text=text, voice=voice)
                 if rng.random() < 0.4:
-                    parts.append(silence(rng.uniform(1.0, 2.5)))
-                    parts.append(unit(self.say(str(rng.choice(HUMAN_SECOND[self.split])), rng)))
+                    pause = rng.uniform(1.0, 2.5)
+                    parts.append(silence(pause))
+                    second = str(rng.choice(HUMAN_SECOND[self.split]))
+                    parts.append(unit(self.say(second, rng)))
+                    item.meta.update(pause_s=round(pause, 2), second=second)
                 parts.append(silence(rng.uniform(2.5, 3.5)))
             else:
                 texts = (
@@ -444,7 +453,8 @@ class Builder:
                     speech.append(speak(str(texts[c]), *voice))
                 greeting = unit(np.concatenate(speech))
                 parts.append(greeting)
-                item.meta["greeting_s"] = round(len(greeting) / RATE, 2)
+                item.meta.update(greeting_s=round(len(greeting) / RATE, 2), voice=voice)
+                item.meta["texts"] = [str(texts[c]) for c in chosen]
                 if label == "machine" and rng.random() < 0.6:
                     parts.append(silence(rng.uniform(0.2, 0.8)))
                     beep_f = float(rng.choice([440, 850, 1000, 1400]) + rng.uniform(-30, 30))

@@ -212,10 +212,42 @@ def test_long_greeting_is_machine_and_the_beep_is_found() -> None:
     detector = detect(pcm(x, snr_db=20), answer_at=0.0)
     kinds = [r.kind for r in detector.results]
     assert kinds == [CpdKind.MACHINE, CpdKind.BEEP]
-    assert detector.results[0].time <= 0.5 + 2.0
+    # no syllable peaks in this smooth burst: MACHINE at machine_greeting_ms (2.5 s)
+    assert detector.results[0].time <= 0.5 + 2.5 + 0.04
     beep_end = 0.5 + 2.5 + 0.15 + 3.0 + 0.4 + 0.5
     assert beep_end <= detector.results[1].time <= beep_end + 0.1
     assert call_state(detector.results[0]) is CallState.AnsweringMachineDetected
+
+
+def syllables(seconds: float, per_second: float, seed: int) -> np.ndarray:
+    """Speech-like sound with syllables: the burst's level dips deeply per_second times."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    return np.asarray(burst(seconds, seed) * (0.05 + 0.95 * np.sin(np.pi * per_second * t) ** 2))
+
+
+def test_hello_pause_hello_is_human_early() -> None:
+    # "Hello?" (two syllables, 0.5 s), a wait, "Hello?" again: HUMAN in the first pause,
+    # short_greeting_silence_ms (400 ms) after the first word, before the second one
+    hello = syllables(0.5, 4, 4)
+    x = np.concatenate([gap(0.4), hello, gap(1.5), hello, gap(2.0)])
+    detector = detect(pcm(x, snr_db=20), answer_at=0.0)
+    assert detector.final is not None and detector.final.kind is CpdKind.HUMAN
+    assert detector.final.time <= 0.4 + 0.5 + 0.4 + 0.06
+    assert "2 syllables" in detector.final.detail
+
+
+def test_long_continuous_message_is_machine_by_its_syllables() -> None:
+    # 5 syllables a second without a pause: MACHINE at the 9th syllable (under 2 s), well
+    # before the greeting reaches machine_greeting_ms (2.5 s)
+    x = np.concatenate([gap(0.5), syllables(4.0, 5, 5), gap(1.0)])
+    detector = detect(pcm(x, snr_db=20), answer_at=0.0)
+    assert detector.final is not None and detector.final.kind is CpdKind.MACHINE
+    assert "9 syllables" in detector.final.detail
+    assert detector.final.time <= 0.5 + 2.0
+    # the same message, with the syllable rule out of reach: the greeting length decides
+    slow = detect(pcm(x, snr_db=20), answer_at=0.0, config=CpdConfig(machine_syllables=100))
+    assert slow.final is not None and slow.final.kind is CpdKind.MACHINE
+    assert slow.final.detail == "greeting of 2500 ms"
 
 
 def test_dead_air_is_silence_and_app_amd_profile_says_machine() -> None:
