@@ -238,12 +238,12 @@ def test_hello_pause_hello_is_human_early() -> None:
 
 
 def test_long_continuous_message_is_machine_by_its_syllables() -> None:
-    # 5 syllables a second without a pause: MACHINE at the 9th syllable (under 2 s), well
+    # 5 syllables a second without a pause: MACHINE at the 8th syllable (under 2 s), well
     # before the greeting reaches machine_greeting_ms (2.5 s)
     x = np.concatenate([gap(0.5), syllables(4.0, 5, 5), gap(1.0)])
     detector = detect(pcm(x, snr_db=20), answer_at=0.0)
     assert detector.final is not None and detector.final.kind is CpdKind.MACHINE
-    assert "9 syllables" in detector.final.detail
+    assert "8 syllables" in detector.final.detail
     assert detector.final.time <= 0.5 + 2.0
     # the same message, with the syllable rule out of reach: the greeting length decides
     slow = detect(pcm(x, snr_db=20), answer_at=0.0, config=CpdConfig(machine_syllables=100))
