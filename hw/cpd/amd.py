@@ -67,6 +67,7 @@ class GreetingAmd:
         self.rising = True
         self.dip = 0.0
         self.peak = 0.0
+        self.above_ms = 0  # how long the level has held syllable_db above the dip
 
     def voiced(self, level_db: float, floor_db: float, tonal: bool) -> bool:
         c = self.config
@@ -80,11 +81,18 @@ class GreetingAmd:
     def _syllable(self, envelope: float) -> None:
         step = self.config.syllable_db
         if self.rising:
-            self.dip = min(self.dip, envelope)
             if envelope >= self.dip + step:
-                self.syllables += 1
-                self.rising = False
-                self.peak = envelope
+                # a rise counts once it has held syllable_min_ms (a consonant burst is one
+                # block; a syllable's vowel lasts longer)
+                self.above_ms += BLOCK_MS
+                if self.above_ms >= self.config.syllable_min_ms:
+                    self.syllables += 1
+                    self.rising = False
+                    self.peak = envelope
+                    self.above_ms = 0
+            else:
+                self.above_ms = 0
+                self.dip = min(self.dip, envelope)
         else:
             self.peak = max(self.peak, envelope)
             if envelope <= self.peak - step:
@@ -109,6 +117,7 @@ class GreetingAmd:
                 self.silence_ms = 0
                 self.syllables = 0
                 self.rising = True
+                self.above_ms = 0
                 self.dip = min(floor_db, level_db - c.syllable_db - 0.01)
             elif tonal:
                 self.quiet_ms = 0  # a tone is not silence (fax, modem, SIT cadences)
@@ -128,7 +137,9 @@ class GreetingAmd:
             self.silence_ms = 0
         elif not tonal:
             self.silence_ms += BLOCK_MS
-        self._syllable(level_db if voice else floor_db)
+        # a tonal block inside the greeting is a steady vowel (it is not voice, nor silence):
+        # its level, not the floor, so that it does not split the syllable in two
+        self._syllable(level_db if voice or tonal else floor_db)
         greeting = self.last_voice_ms - self.onset_ms
         needed = (
             c.short_greeting_silence_ms

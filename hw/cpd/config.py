@@ -70,7 +70,8 @@ class CpdConfig:
     machine_greeting_ms: int = 2500  #: a greeting (onset to last voice) this long -> MACHINE
     dual_tone_not_voice_ms: int = 60  #: a dual tone held this long is a tone, not a voice
     syllable_db: float = 10.0  #: rise and fall of the voice level that delimit a syllable
-    machine_syllables: int = 9  #: this many syllables in the greeting -> MACHINE
+    machine_syllables: int = 8  #: this many syllables in the greeting -> MACHINE
+    syllable_min_ms: int = 20  #: a rise of syllable_db counts once held this long
     total_analysis_ms: int = 5000  #: undecided this long after answer -> NOTSURE
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2050.0
