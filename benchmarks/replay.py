@@ -37,9 +37,7 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -51,6 +49,9 @@ from typing import Any
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks
+
+from tserver import start_tserver, stop_process
 
 from cti.decode import json_lines, write_lines
 from protocol.codec import encode
@@ -319,31 +320,9 @@ def replay_config(path: Path) -> None:
 
 
 def start_server(config: Path, log: Path, capture: Path | None = None) -> tuple[Any, int]:
-    """`ctiemu serve` in a subprocess on a port of its choosing: (process, port)."""
-    command = [sys.executable, "-m", "cti.cli", "serve", "--config", str(config), "--port", "0"]
-    if capture is not None:
-        command += ["--capture", str(capture)]
+    """`ctiemu serve` in a subprocess (benchmarks/tserver.py's launcher): (process, port)."""
     with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=out)
-    deadline = time.monotonic() + 20
-    while True:
-        match = re.search(r"serving on [^\s:]+:(\d+)", log.read_text(encoding="utf-8"))
-        if match:
-            return proc, int(match.group(1))
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"the server did not start: {log.read_text()[-500:]}")
-        time.sleep(0.05)
-
-
-def stop_server(proc: Any) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        return start_tserver(config, out, None, capture=capture)
 
 
 async def drive_calls(port: int, frames: int) -> None:
@@ -387,14 +366,14 @@ def measure_replay(tmp: Path, frames: int) -> dict[str, Any]:
     try:
         trio.run(drive_calls, port, frames)
     finally:
-        stop_server(proc)
+        stop_process(proc)
     sessions = read_sessions(capture)
     recorded = sum(len(s.records) for s in sessions)
     proc, port = start_server(config, tmp / "replay.log")
     try:
         result = trio.run(replay_sessions, sessions, "127.0.0.1", port)
     finally:
-        stop_server(proc)
+        stop_process(proc)
     return {
         "frames": recorded,
         "sessions": len(sessions),

@@ -291,13 +291,16 @@ def pair_dns(base: int, pairs: int) -> list[str]:
 
 
 def start_tserver(
-    config: Path, log: IO[str], profile: str | None
+    config: Path, log: IO[str], profile: str | None, *, capture: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`ctiemu serve` on a port of its choosing (optionally under cProfile): (process, port)."""
+    """`ctiemu serve` on a port of its choosing (optionally under cProfile, optionally
+    recording every session to `capture`): (process, port)."""
     command = [sys.executable]
     if profile:
         command += ["-m", "cProfile", "-o", str(Path(profile).resolve())]
     command += ["-m", "cti.cli", "serve", "--config", str(config), "--port", "0"]
+    if capture is not None:
+        command += ["--capture", str(capture)]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + STARTUP_SECONDS
     log_path = Path(log.name)

@@ -138,6 +138,12 @@ class World:
             await client.register_address(dn, mode)
         return Desk(client)
 
+    async def agent(self, dn: str, agent: str = "agent1") -> Desk:
+        """A desk on `dn` with an agent logged in to the queue and ready."""
+        desk = await self.desk(dn)
+        await desk.ready_agent(dn, agent)
+        return desk
+
     async def sim(
         self, service: SimService, *, conn: ConnID | None = None, dn: str = "", **params: Any
     ) -> Event:
@@ -358,8 +364,7 @@ async def user_data(w: World) -> None:
 
 @capture("acd-after-call-work", "A call through an ACD queue to a ready agent; after-call work.")
 async def acd_after_call_work(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     queue = await w.desk(Q, mode=RegisterMode.Monitor)
     a = await w.desk(A)
     conn = await a.call(A, Q)
@@ -383,8 +388,7 @@ async def acd_abandoned_queued(w: World) -> None:
 
 @capture("acd-abandoned-ringing", "The caller hangs up while the agent rings.")
 async def acd_abandoned_ringing(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     a = await w.desk(A)
     conn = await a.call(A, Q)
     await b.expect(EventRinging, conn=conn)
@@ -394,8 +398,7 @@ async def acd_abandoned_ringing(w: World) -> None:
 
 @capture("acd-ring-no-answer", "Ring no answer: the call goes back to the queue, agent NotReady.")
 async def acd_ring_no_answer(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     queue = await w.desk(Q, mode=RegisterMode.Monitor)
     a = await w.desk(A)
     conn = await a.call(A, Q)
@@ -429,8 +432,7 @@ async def outbound_busy(w: World) -> None:
 
 @capture("inbound-acd", "An inbound trunk call through the ACD queue to an agent.")
 async def inbound_acd(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     conn = await w.inbound(Q)
     await b.expect(EventRinging, conn=conn)
     await b.answer(B, conn)
@@ -506,8 +508,7 @@ async def routing_collect_digits(w: World) -> None:
 
 @capture("routing-timeout", "The router does not answer: after 2 s the default route (the queue).")
 async def routing_timeout(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     router, a = await w.desk(R, app="router"), await w.desk(A)
     conn = await a.call(A, R)
     await router.expect(EventRouteRequest, conn=conn)
@@ -600,8 +601,7 @@ EventDialingType = int(EventDialing.MESSAGE_TYPE)
     "No router registered: the routing point routes to its default at once.",
 )
 async def route_request_default(w: World) -> None:
-    b = await w.desk(B)
-    await b.ready_agent(B)
+    b = await w.agent(B)
     a = await w.desk(A)
     conn = await a.call(A, R)
     await b.expect(EventRinging, conn=conn)

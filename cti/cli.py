@@ -419,7 +419,7 @@ def _run_client(
         result: int = trio.run(fn, args)
     except BaseException as raised:
         # tasks in nurseries raise exception groups: look at what is inside
-        leaves = list(_leaves(raised))
+        leaves = list(exception_leaves(raised))
         if any(isinstance(e, KeyboardInterrupt) for e in leaves):
             return EXIT_INTERRUPTED
         if len(leaves) == 1 and isinstance(leaves[0], TServerError):
@@ -439,11 +439,11 @@ def _run_client(
     return result
 
 
-def _leaves(raised: BaseException) -> Iterator[BaseException]:
+def exception_leaves(raised: BaseException) -> Iterator[BaseException]:
     """The exceptions inside (nested) exception groups, or the exception itself."""
     if isinstance(raised, BaseExceptionGroup):
         for inner in raised.exceptions:
-            yield from _leaves(inner)
+            yield from exception_leaves(inner)
     else:
         yield raised
 

@@ -1289,7 +1289,9 @@ class TServerCore:
                     frame = encode(answer)
                     if session.trace:
                         trace_log.info("%s -> %r", session.describe(), answer)
-                elif session.aborted or not session.wants(kind):
+                elif session.aborted or (
+                    session.input_mask is not None and not session.wants(kind)
+                ):
                     continue
                 else:
                     if shared is None:

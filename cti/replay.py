@@ -151,14 +151,14 @@ class Normaliser:
         """The differences between a recorded message and the live one (empty: the same)."""
         if type(recorded) is not type(live):
             return [f"expected {type(recorded).__name__}, got {type(live).__name__}"]
+        # EventServerInfo's Extensions are statistics: the counts and rates of this run
+        ignored = _IGNORED | {"extensions"} if isinstance(recorded, EventServerInfo) else _IGNORED
         out: list[str] = []
         for fs in recorded.FIELDS:
             name = fs.spec.field
-            if name in _IGNORED:
+            if name in ignored:
                 continue
             want, got = getattr(recorded, name), getattr(live, name)
-            if isinstance(recorded, EventServerInfo) and name == "extensions":
-                continue  # statistics: counts and rates of this run
             problem = self._field(name, fs.spec.value_type, want, got)
             if problem is not None:
                 out.append(f"{name}: {problem}")
@@ -272,8 +272,8 @@ class ReplayResult:
         )
         return "\n".join(lines)
 
-    def junit(self) -> str:
-        """JUnit XML: one test suite for the capture, one test case per session."""
+    def testsuite(self) -> ElementTree.Element:
+        """The JUnit test suite of this capture: one test case per session."""
         failures = sum(1 for s in self.sessions if s.differences)
         suite = ElementTree.Element(
             "testsuite",
@@ -292,9 +292,18 @@ class ReplayResult:
                     case, "failure", message=f"{len(s.differences)} difference(s)"
                 )
                 failure.text = "\n".join(f"record {d.record}: {d.text}" for d in s.differences)
-        suites = ElementTree.Element("testsuites")
-        suites.append(suite)
-        return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)
+        return suite
+
+    def junit(self) -> str:
+        """JUnit XML for this capture alone."""
+        return junit([self])
+
+
+def junit(results: Sequence[ReplayResult]) -> str:
+    """One JUnit XML document: a test suite per replayed capture."""
+    suites = ElementTree.Element("testsuites")
+    suites.extend(result.testsuite() for result in results)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 import trio
 
 from cti.config import Config, ConfigError, load_config
-from cti.replay import ReplayResult, replay_sessions
+from cti.replay import ReplayResult, junit, replay_sessions
 from protocol.pcap import CaptureError, CtiSession, read_sessions
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -123,9 +123,12 @@ def main(args: argparse.Namespace) -> int:
                     )
                 )
             except (OSError, BaseExceptionGroup) as exc:
-                lost = exc if isinstance(exc, OSError) else _os_error(exc)
-                if lost is None:
+                from cti.cli import exception_leaves
+
+                inner = list(exception_leaves(exc))
+                if not all(isinstance(e, OSError) for e in inner):
                     raise
+                lost = inner[0]
                 where = "{}:{}".format(*args.server) if args.server else "the started server"
                 print(f"ctiemu: cannot reach {where}: {lost}", file=sys.stderr)
                 return EXIT_UNREACHABLE
@@ -141,24 +144,3 @@ def main(args: argparse.Namespace) -> int:
     if args.junit:
         Path(args.junit).write_text(junit(results), encoding="utf-8")
     return EXIT_OK if all(r.ok for r in results) else EXIT_DIFFERENT
-
-
-def _os_error(group: BaseExceptionGroup[BaseException]) -> OSError | None:
-    """The OSError a task group raised (trio wraps a task's exception), if that is all it is."""
-    found, rest = group.split(OSError)
-    if found is None or rest is not None:
-        return None
-    first: BaseException = found
-    while isinstance(first, BaseExceptionGroup):
-        first = first.exceptions[0]
-    return first if isinstance(first, OSError) else None
-
-
-def junit(results: list[ReplayResult]) -> str:
-    """One JUnit document for several captures: their test suites side by side."""
-    from xml.etree import ElementTree
-
-    suites = ElementTree.Element("testsuites")
-    for result in results:
-        suites.extend(list(ElementTree.fromstring(result.junit())))
-    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)
