@@ -6,9 +6,11 @@ Two engines with the same per-block interface (`block(...) -> (kind, reason) | N
   band level against a tracked noise floor (fast to fall, slow to rise, with hysteresis),
   tones excluded (a tone is not a voice). A greeting starts at the first voiced stretch of
   min_word_ms; it lasts until the last voiced block. Syllables are counted as it goes: peaks of
-  the voice level, each a rise of syllable_db then a fall of syllable_db. HUMAN as soon as
+  the voice level, each a rise of syllable_db that comes within syllable_peak_db of the
+  greeting's loudest block (consonants stay below), then a fall of syllable_db. HUMAN as soon as
   after_greeting_silence_ms of silence follow a greeting shorter than machine_greeting_ms
-  ("hello? ..."), or short_greeting_silence_ms after a greeting shorter than short_greeting_ms;
+  ("hello? ..."), or short_greeting_silence_ms after a greeting shorter than short_greeting_ms
+  or of at most short_greeting_syllables syllables;
   MACHINE as soon as the greeting reaches machine_greeting_ms or machine_syllables syllables (a
   recorded message goes on; a person's greeting is a few syllables, whatever the speech rate),
   or when a pure tone of beep_min_ms follows a greeting (the beep). No voice for
@@ -68,6 +70,7 @@ class GreetingAmd:
         self.dip = 0.0
         self.peak = 0.0
         self.above_ms = 0  # how long the level has held syllable_db above the dip
+        self.loudest = -200.0  # the greeting's loudest envelope level so far
 
     def voiced(self, level_db: float, floor_db: float, tonal: bool) -> bool:
         c = self.config
@@ -80,12 +83,18 @@ class GreetingAmd:
 
     def _syllable(self, envelope: float) -> None:
         step = self.config.syllable_db
+        self.loudest = max(self.loudest, envelope)
         if self.rising:
             if envelope >= self.dip + step:
                 # a rise counts once it has held syllable_min_ms (a consonant burst is one
-                # block; a syllable's vowel lasts longer)
+                # block; a syllable's vowel lasts longer) and come within syllable_peak_db of
+                # the greeting's loudest block (a fricative or a plosive's burst rises from
+                # the floor, but stays far below the vowels)
                 self.above_ms += BLOCK_MS
-                if self.above_ms >= self.config.syllable_min_ms:
+                if (
+                    self.above_ms >= self.config.syllable_min_ms
+                    and envelope >= self.loudest - self.config.syllable_peak_db
+                ):
                     self.syllables += 1
                     self.rising = False
                     self.peak = envelope
@@ -116,6 +125,7 @@ class GreetingAmd:
                 self.last_voice_ms = since_answer_ms
                 self.silence_ms = 0
                 self.syllables = 0
+                self.loudest = -200.0
                 self.rising = True
                 self.above_ms = 0
                 self.dip = min(floor_db, level_db - c.syllable_db - 0.01)
@@ -143,7 +153,7 @@ class GreetingAmd:
         greeting = self.last_voice_ms - self.onset_ms
         needed = (
             c.short_greeting_silence_ms
-            if greeting < c.short_greeting_ms
+            if greeting < c.short_greeting_ms or self.syllables <= c.short_greeting_syllables
             else c.after_greeting_silence_ms
         )
         if self.silence_ms >= min(needed, c.after_greeting_silence_ms) and (

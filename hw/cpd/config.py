@@ -66,12 +66,14 @@ class CpdConfig:
     initial_silence_result: str = "SILENCE"  #: "SILENCE" or "MACHINE"
     after_greeting_silence_ms: int = 600  #: silence after a short greeting -> HUMAN
     short_greeting_ms: int = 600  #: a greeting shorter than this ("Hello?") ...
+    short_greeting_syllables: int = 2  #: ... as is one of at most this many syllables
     short_greeting_silence_ms: int = 400  #: ... is HUMAN after this much silence
     machine_greeting_ms: int = 2500  #: a greeting (onset to last voice) this long -> MACHINE
     dual_tone_not_voice_ms: int = 60  #: a dual tone held this long is a tone, not a voice
     syllable_db: float = 10.0  #: rise and fall of the voice level that delimit a syllable
     machine_syllables: int = 8  #: this many syllables in the greeting -> MACHINE
     syllable_min_ms: int = 20  #: a rise of syllable_db counts once held this long
+    syllable_peak_db: float = 25.0  #: ... and once within this of the greeting's loudest block
     total_analysis_ms: int = 5000  #: undecided this long after answer -> NOTSURE
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2050.0

@@ -464,5 +464,42 @@ def test_a_one_block_burst_is_not_a_syllable_with_syllable_min_ms() -> None:
     closure = [(-58.0, False)] * 3
     burst_ = [(-35.0, False)] + [(-58.0, False)] * 3
     levels = vowel + closure + burst_ + vowel + [(-60.0, False)] * 10
-    assert amd_syllables(levels, CpdConfig(syllable_min_ms=20)) == 3
-    assert amd_syllables(levels, CpdConfig(syllable_min_ms=40)) == 2
+    assert amd_syllables(levels, CpdConfig(syllable_min_ms=20, syllable_peak_db=99.0)) == 3
+    assert amd_syllables(levels, CpdConfig(syllable_min_ms=40, syllable_peak_db=99.0)) == 2
+
+
+def test_a_consonant_far_below_the_vowels_is_not_a_syllable() -> None:
+    # "Mark speaking": a loud vowel, then the "s" and the "p" burst rise 15 dB from the floor
+    # but stay 27 dB below the vowels; they are not syllables unless syllable_peak_db allows
+    vowel = [(-5.0, False)] * 8
+    gap_ = [(-58.0, False)] * 3
+    consonants = [(-32.0, False)] * 2 + gap_ + [(-34.0, False)] * 2 + gap_
+    levels = vowel + gap_ + consonants + vowel + [(-60.0, False)] * 10
+    assert amd_syllables(levels, CpdConfig()) == 2
+    assert amd_syllables(levels, CpdConfig(syllable_peak_db=30.0)) == 4
+    # the loudest level is the greeting's so far: a quiet first syllable still counts
+    quiet_then_loud = [(-30.0, False)] * 6 + gap_ + vowel + [(-60.0, False)] * 10
+    assert amd_syllables(quiet_then_loud, CpdConfig()) == 2
+
+
+def amd_decision(levels: list[float], config: CpdConfig) -> tuple[int, str] | None:
+    """Feed GreetingAmd voice levels (dBFS) over a -60 dBFS floor; (ms, kind) of its decision."""
+    amd = GreetingAmd(config)
+    for n, level in enumerate(levels):
+        decision = amd.block(20 * (n + 1), level, -60.0, False)
+        if decision is not None:
+            return 20 * (n + 1), decision[0].name
+    return None
+
+
+def test_a_slow_two_syllable_greeting_is_human_after_the_short_silence() -> None:
+    # "Hel-lo?" drawn out over 800 ms: longer than short_greeting_ms, but two syllables, so
+    # short_greeting_silence_ms (400) of silence decides, not after_greeting_silence_ms (600)
+    hello = [-10.0] * 18 + [-50.0] * 3 + [-10.0] * 19
+    levels = [-60.0] * 10 + hello + [-60.0] * 40
+    assert amd_decision(levels, CpdConfig()) == (200 + 800 + 400, "HUMAN")
+    assert amd_decision(levels, CpdConfig(short_greeting_syllables=0)) == (200 + 800 + 600, "HUMAN")
+    # three syllables in the same time wait the longer silence
+    three = [-10.0] * 11 + [-50.0] * 3 + [-10.0] * 12 + [-50.0] * 3 + [-10.0] * 11
+    levels = [-60.0] * 10 + three + [-60.0] * 40
+    assert amd_decision(levels, CpdConfig()) == (200 + 800 + 600, "HUMAN")

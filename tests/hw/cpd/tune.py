@@ -66,12 +66,14 @@ def run(config: CpdConfig, item: Item, samples: npt.NDArray[np.int16]) -> tuple[
 def evaluate(config: CpdConfig, show: bool = False) -> dict[str, Any]:
     humans = fp = machines = misses = ok = 0
     decision: list[float] = []
+    by_class: dict[str, list[float]] = {"human": [], "machine": []}
     wrong: list[str] = []
     for item, samples in _corpus:
         got, after, detail = run(config, item, samples)
         ok += got == item.expected
         if got in ("HUMAN", "MACHINE"):
             decision.append(after)
+            by_class["human" if item.label == "human" else "machine"].append(after)
         if item.label == "human":
             humans += 1
             if got == "MACHINE":
@@ -99,6 +101,12 @@ def evaluate(config: CpdConfig, show: bool = False) -> dict[str, Any]:
         "misses": misses,
         "of_machines": machines,
         "mean_s": round(statistics.fmean(decision), 3) if decision else None,
+        "mean_human_s": round(statistics.fmean(by_class["human"]), 3)
+        if by_class["human"]
+        else None,
+        "mean_machine_s": (
+            round(statistics.fmean(by_class["machine"]), 3) if by_class["machine"] else None
+        ),
     }
     if show:
         result["wrong"] = wrong
