@@ -14,6 +14,10 @@ in a subprocess (`python -m cti.cli serve`). Prints one JSON line.
     on EventRinging, the caller releases on EventEstablished, repeat; closed loop.
 (d) request -> answer latency at an open-loop fixed rate of transactions (MakeCall, AnswerCall,
     ReleaseCall over many pairs), timed from each request's scheduled send time.
+(e) the ceiling at one monitor: the events/s the pure switch (switch.pbx, in this process, before
+    any server starts) produces making the same basic calls, with no request to decode, no
+    event to encode and nothing to write, divided by (a) at one client. No T-Server built on
+    this switch can deliver more to one monitor than that ratio: `ratio_ceiling_1`.
 
 Monitors and baseline clients count whole frames by walking the frame headers (FrameCounter,
 checked against protocol.framer.Framer in the tests) and decode nothing, so both sides of the
@@ -67,6 +71,8 @@ from protocol.messages import (
     RequestReleaseCall,
 )
 from protocol.values import ConnID
+from switch.config import SwitchConfig
+from switch.pbx import Switch
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -175,6 +181,35 @@ async def connect_many(port: int, count: int) -> list[trio.SocketStream]:
 async def close_all(streams: Sequence[trio.abc.AsyncResource]) -> None:
     for stream in streams:
         await trio.aclose_forcefully(stream)
+
+
+# ------------------------------------------------------------------------------------------------
+# (e) the switch alone
+
+
+def switch_events_per_s(seconds: float) -> float:
+    """Events/s of the pure switch making basic calls (MakeCall, AnswerCall, ReleaseCall) on 8
+    extension pairs, in this process, for about `seconds`: the upper bound of event generation."""
+    extensions = tuple(str(DELIVERY_DNS + i) for i in range(16))
+    switch = Switch(SwitchConfig(extensions=extensions), id_seed=1)
+    events = 0
+    calls = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while True:
+        for i in range(0, 16, 2):
+            a, b = extensions[i], extensions[i + 1]
+            made = switch.make_call(a, b, now=1.0)
+            dialing = made[0]
+            assert isinstance(dialing, CallEvent), dialing
+            answered = switch.answer_call(b, dialing.conn_id, now=1.0)
+            released = switch.release_call(a, dialing.conn_id, now=1.0)
+            events += len(made) + len(answered) + len(released)
+        calls += 8
+        if time.perf_counter() >= deadline:
+            break
+    assert events == EVENTS_PER_CALL * calls, (events, calls)
+    return events / (time.perf_counter() - started)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -705,7 +740,7 @@ def raise_fd_limit(needed: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-async def run(options: Options, port: int, pid: int) -> dict[str, object]:
+async def run(options: Options, port: int, pid: int, switch_only: float) -> dict[str, object]:
     base: dict[str, float] = {}
     served: dict[str, float] = {}
     ratio: dict[str, float] = {}
@@ -749,6 +784,8 @@ async def run(options: Options, port: int, pid: int) -> dict[str, object]:
         "ratio": ratio,
         "lifecycles_per_s": lifecycles_per_s,
         "latency_ms": {"p50": d.p50_ms, "p99": d.p99_ms, "rate": d.rate},
+        "switch_only_events_per_s": round(switch_only),
+        "ratio_ceiling_1": round(switch_only / base["1"], 3) if "1" in base else None,
         "targets": {
             "ratio_min": TARGET_RATIO,
             "lifecycles_per_s_min": TARGET_LIFECYCLES,
@@ -801,13 +838,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     try:
         raise_fd_limit(2 * max(options.counts) + 2 * options.callers + 256)
+        switch_only = switch_events_per_s(options.window)
         with tempfile.TemporaryDirectory(prefix="ctiemu-bench-") as tmp:
             config = Path(tmp) / "tserver.toml"
             server_config(config, options.pairs, options.callers, options.latency_pairs)
             with (Path(tmp) / "server.log").open("w", encoding="utf-8") as log:
                 proc, port = start_tserver(config, log, options.server_profile)
                 try:
-                    result = trio.run(run, options, port, proc.pid)
+                    result = trio.run(run, options, port, proc.pid, switch_only)
                 except BaseExceptionGroup as group:
                     raise _bench_error(group) or group from None
                 finally:

@@ -91,6 +91,11 @@ def test_quick_run_prints_one_json_line_with_every_figure() -> None:
         assert set(result[key]) == {"1", "5"}, key
         assert all(value > 0 for value in result[key].values()), (key, result[key])
     assert result["lifecycles_per_s"] > 0
+    # the switch alone, without a server: the ceiling of the one-monitor ratio
+    assert result["switch_only_events_per_s"] > 0
+    assert result["ratio_ceiling_1"] == round(
+        result["switch_only_events_per_s"] / result["baseline_deliveries_per_s"]["1"], 3
+    )
     assert set(result["latency_ms"]) == {"p50", "p99", "rate"}
     assert all(value > 0 for value in result["latency_ms"].values()), result["latency_ms"]
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
