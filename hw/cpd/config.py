@@ -79,6 +79,7 @@ class CpdConfig:
     beep_max_hz: float = 2050.0
     beep_min_ms: int = 100  #: a pure tone after a greeting, this long ...
     beep_max_ms: int = 1600  #: ... and at most this long, is the end-of-greeting beep
+    beep_max_glide_hz: float = 15.0  #: ... whose frequency moves at most this much
     beep_quiet_before_ms: int = 100  #: ... when no voice comes this long before it or during
     beep_listen_ms: int = 30000  #: how long after answer to listen for the beep
     # -- app_amd parameters (used when amd_method = "app_amd"), Asterisk amd.conf names

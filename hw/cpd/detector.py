@@ -186,6 +186,9 @@ class CallProgressDetector:
         quiet_from = run.start - 1 - max(1, c.beep_quiet_before_ms // BLOCK_MS)
         if any(quiet_from <= v < run.start - 1 or v > run.end + 1 for v in self.voiced):
             return
+        # and holds its frequency: a vowel's harmonic can pass for a tone, but follows the pitch
+        if run.freq_high - run.freq_low > c.beep_max_glide_hz:
+            return
         if c.beep_min_ms <= run.duration_ms() <= c.beep_max_ms:
             if self.final is None:
                 self._accept(CpdResult(CpdKind.MACHINE, 0.0, "beep after the greeting"), k, out)

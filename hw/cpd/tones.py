@@ -229,6 +229,8 @@ class Run:
     end: int  #: last block with the label
     freq_sum: float = 0.0
     count: int = 0
+    freq_low: float = float("inf")  #: the lowest and highest block frequency of the run
+    freq_high: float = float("-inf")
 
     @property
     def blocks(self) -> int:
@@ -277,6 +279,8 @@ class ToneDetector:
             run.end = k
             run.freq_sum += freq
             run.count += 1
+            run.freq_low = min(run.freq_low, freq)
+            run.freq_high = max(run.freq_high, freq)
             if self.gap:
                 self.gap = 0
             self._continue(run, k, ced, out)
@@ -288,7 +292,7 @@ class ToneDetector:
             self.gap = 0
             self.run = None
             if label != NONE:
-                self.run = Run(label, k, k, freq, 1)
+                self.run = Run(label, k, k, freq, 1, freq, freq)
                 self._start(self.run, k)
                 self._continue(self.run, k, ced, out)
         return out

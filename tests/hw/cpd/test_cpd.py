@@ -220,6 +220,19 @@ def test_long_greeting_is_machine_and_the_beep_is_found() -> None:
     assert call_state(detector.results[0]) is CallState.AnsweringMachineDetected
 
 
+def test_a_tone_that_glides_is_a_vowel_not_the_beep() -> None:
+    # a monotone voice's vowel can be one harmonic strong enough to pass for a pure tone, but
+    # it follows the pitch: 480 -> 530 Hz over 250 ms is not a beep; the same at 500 Hz is
+    def after_greeting(last: np.ndarray) -> list[CpdKind]:
+        x = np.concatenate([gap(0.5), burst(0.3, 4), gap(0.25), last, gap(2.0)])
+        return [r.kind for r in detect(pcm(x, snr_db=20), answer_at=0.0).results]
+
+    n = round(0.25 * RATE)
+    gliding = np.sin(2 * np.pi * np.cumsum(np.linspace(480.0, 530.0, n)) / RATE)
+    assert CpdKind.BEEP not in after_greeting(gliding)
+    assert after_greeting(tone([500], 0.25)) == [CpdKind.MACHINE, CpdKind.BEEP]
+
+
 def syllables(seconds: float, per_second: float, seed: int) -> np.ndarray:
     """Speech-like sound with syllables: the burst's level dips deeply per_second times."""
     t = np.arange(round(seconds * RATE)) / RATE
