@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh machine, then runs them:
 #   - the Debian tools the tests use (DEBIAN_PACKAGES: tshark for the dissector tests,
-#     espeak-ng and sox to build the call progress detection corpus),
+#     espeak-ng, flite and sox to build the call progress detection corpus),
 #   - a virtual environment in .venv with ctiemu and its `test` extra,
 #   - ruff, mypy and the pytest suite.
 # Arguments are passed to pytest (e.g. scripts/test.sh -k codec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(tshark espeak-ng sox)
+DEBIAN_PACKAGES=(tshark espeak-ng flite sox)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -117,7 +117,9 @@ class GreetingAmd:
         voice = self.voiced(level_db, floor_db, tonal)
         if voice:
             self.voice_run += 1
-        else:
+        elif not tonal:
+            # a tonal block neither adds to nor breaks a voiced stretch: a monotone voice's
+            # vowel can pass for a tone between its consonants ("What?" in a synthetic voice)
             self.voice_run = 0
         if self.onset_ms is None:
             if self.voice_run * BLOCK_MS >= c.min_word_ms:

@@ -2,18 +2,22 @@
 with numpy within the reference tables' tolerances, noise, G.711 round trips.
 
 Never committed as audio: `build_corpus(split, ...)` writes WAV files and an index under a
-cache directory (the temp dir by default) and returns the `Item`s. Two splits with disjoint
-seeds, voices and texts: "train" (what the detector was tuned on, used by the tests) and
-"heldout" (what benchmarks/cpd.py scores). Every file varies voice, speed, pitch, word gaps,
-level (-30..-6 dBFS), noise (white, pink or brown at 30, 20 or 12 dB SNR), and half of the
-files go through a mu-law (a few A-law) round trip, some of them stored as G.711 WAV files.
+cache directory (the temp dir by default) and returns the `Item`s. Three splits with disjoint
+seeds, voices and texts: "train" (what the detector was tuned on, used by the tests),
+"heldout" (what benchmarks/cpd.py scores) and "flite" (humans, machines and announcements
+spoken by another engine, CMU Flite, with its own voices, prosody and texts: benchmarks/cpd.py
+scores it too, to show the detector on a generator it was never tuned on). Every file varies
+voice, speed, pitch, word gaps, level (-30..-6 dBFS), noise (white, pink or brown at 30, 20
+or 12 dB SNR), and half of the files go through a mu-law (a few A-law) round trip, some of them
+stored as G.711 WAV files. sox runs without dither, so a split is the same bytes every build.
 
 Classes and their expected outcome (CpdKind name):
   ringback RINGBACK, busy BUSY, reorder REORDER, sit_<kind> SIT (detail: the kind),
   fax_cng FAX_CNG, fax_ced FAX_CED, modem_ans MODEM (phase reversals), modem_ansam MODEM
   (15 Hz AM), no_answer NO_ANSWER, dead_air SILENCE, human HUMAN, machine MACHINE (BEEP too
   when it has a beep), announcement MACHINE (a carrier announcement without SIT).
-Requires espeak-ng and sox (RuntimeError if missing: the tests fail, they do not skip).
+Requires espeak-ng (flite for the "flite" split) and sox (RuntimeError if missing: the tests
+fail, they do not skip).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import numpy.typing as npt
 from hw.cpd.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 
 RATE = 8000
-VERSION = 7  # bump when generation changes (invalidates caches)
+VERSION = 8  # bump when generation changes (invalidates caches)
 FloatArray = npt.NDArray[np.float64]
 
 EXPECTED = {
@@ -80,9 +84,12 @@ SIT_UNKNOWN = [
     (913.8, 0.380, 1370.6, 0.380),
 ]
 
+#: the text-to-speech engine of each split
+ENGINES = {"train": "espeak-ng", "heldout": "espeak-ng", "flite": "flite"}
 VOICES = {
     "train": ["en-us", "en", "en-gb-x-rp", "en-029", "fr", "de"],
     "heldout": ["en-gb-scotland", "en-us-nyc", "en-gb-x-gbclan", "es", "it", "nl", "en-gb"],
+    "flite": ["kal", "kal16", "awb", "rms", "slt"],
 }
 VARIANTS = {
     "train": ["m1", "m3", "m5", "f1", "f3", "f5", "klatt", "john"],
@@ -125,10 +132,27 @@ HUMAN_TEXTS = {
         "Morning!",
         "Go ahead.",
     ],
+    "flite": [
+        "Hello?",
+        "Hi, it's Robert.",
+        "Yeah?",
+        "Hello, Carter speaking.",
+        "Good evening.",
+        "Hello, who is this?",
+        "Hiya.",
+        "Yes, hello.",
+        "Hello, Brown residence.",
+        "Hi, Tom here.",
+        "Morning, this is Jane.",
+        "Hello, can I help you?",
+        "What?",
+        "Hey, what's up?",
+    ],
 }
 HUMAN_SECOND = {
     "train": ["Hello?", "Anyone there?", "Hello? Hello?", "Hi?"],
     "heldout": ["Who is this?", "Can you hear me?", "Hello?", "Is someone there?"],
+    "flite": ["Hello?", "Are you there?", "Who's calling?", "Hello? Anybody?"],
 }
 MACHINE_TEXTS = {
     "train": [
@@ -159,6 +183,18 @@ MACHINE_TEXTS = {
         "This mailbox belongs to Doctor Patel.",
         "Press one to skip this greeting.",
     ],
+    "flite": [
+        "Hi, you've reached Tom and Linda, we can't get to the phone.",
+        "Please leave a message after the beep.",
+        "You've reached the office of Doctor Green.",
+        "Hello, this is Paul, I'm not available right now.",
+        "Your call has been forwarded to an automated voice messaging system.",
+        "Thanks for calling, we'll get back to you shortly.",
+        "At the tone, please record your message.",
+        "Sorry I missed you, leave your number and I'll call back.",
+        "Our business hours are eight to six.",
+        "If you know your party's extension, you may dial it at any time.",
+    ],
 }
 ANNOUNCEMENTS = {
     "train": [
@@ -170,6 +206,11 @@ ANNOUNCEMENTS = {
         "The number you have reached has been disconnected or is no longer in service.",
         "We are sorry, the number you have called is not available from your calling area.",
         "Your call cannot be completed at this time. Please hang up and try again.",
+    ],
+    "flite": [
+        "The number you have dialed has been changed. Please consult your directory.",
+        "This number is temporarily out of service.",
+        "The party you are calling is not accepting calls at this time.",
     ],
 }
 
@@ -189,14 +230,44 @@ class Item:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def require_tools() -> None:
-    """The corpus needs espeak-ng and sox: RuntimeError when either is missing."""
-    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+def require_tools(split: str = "train") -> None:
+    """A split needs its speech engine and sox: RuntimeError when one is missing."""
+    missing = [tool for tool in (ENGINES[split], "sox") if shutil.which(tool) is None]
     if missing:
         raise RuntimeError(
-            f"{' and '.join(missing)} not installed: the CPD corpus is built with espeak-ng "
-            "and sox (scripts/test.sh installs them)"
+            f"{' and '.join(missing)} not installed: the CPD corpus is built with espeak-ng, "
+            "flite and sox (scripts/test.sh installs them)"
         )
+
+
+#: a speaker: (voice, speed, pitch, gap) for espeak-ng (words/min, 0-99, 10 ms units);
+#: (voice, duration stretch in %, mean F0 in Hz, 0) for flite
+Voice = tuple[str, int, int, int]
+
+
+def speak_flite(text: str, voice: str, stretch: int, f0: int) -> FloatArray:
+    """CMU Flite speech (voice, duration stretch in %, mean F0 in Hz), made telephone-like by
+    sox as espeak-ng's is."""
+    with tempfile.TemporaryDirectory(prefix="ctiemu-flite-") as tmp:
+        out = Path(tmp) / "speech.wav"
+        subprocess.run(
+            [
+                "flite",
+                "-voice",
+                voice,
+                "--setf",
+                f"duration_stretch={stretch / 100}",
+                "--setf",
+                f"int_f0_target_mean={f0}",
+                "-t",
+                text,
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        return telephone(out.read_bytes())
 
 
 def speak(text: str, voice: str, speed: int, pitch: int, gap: int) -> FloatArray:
@@ -218,9 +289,16 @@ def speak(text: str, voice: str, speed: int, pitch: int, gap: int) -> FloatArray
         capture_output=True,
         check=True,
     )
+    return telephone(espeak.stdout)
+
+
+def telephone(wav: bytes) -> FloatArray:
+    """A WAV file's speech resampled to 8 kHz, band-limited to 250-3400 Hz by sox, leading and
+    trailing silence trimmed."""
     sox = subprocess.run(
         [
             "sox",
+            "-D",  # no dither: sox's is random, and the corpus must be the same every build
             "-t",
             "wav",
             "-",
@@ -240,7 +318,7 @@ def speak(text: str, voice: str, speed: int, pitch: int, gap: int) -> FloatArray
             "lowpass",
             "3400",
         ],
-        input=espeak.stdout,
+        input=wav,
         capture_output=True,
         check=True,
     )
@@ -300,7 +378,14 @@ class Builder:
         self.split = split
         self.pool = ThreadPoolExecutor(max_workers=4)
 
-    def voice(self, rng: np.random.Generator) -> tuple[str, int, int, int]:
+    def voice(self, rng: np.random.Generator) -> Voice:
+        if ENGINES[self.split] == "flite":
+            return (
+                str(rng.choice(VOICES[self.split])),
+                int(rng.integers(80, 146)),
+                int(rng.integers(85, 221)),
+                0,
+            )
         voice = f"{rng.choice(VOICES[self.split])}+{rng.choice(VARIANTS[self.split])}"
         return (
             voice,
@@ -309,9 +394,13 @@ class Builder:
             int(rng.integers(0, 6)),
         )
 
+    def speak(self, text: str, voice: Voice) -> FloatArray:
+        if ENGINES[self.split] == "flite":
+            return speak_flite(text, voice[0], voice[1], voice[2])
+        return speak(text, *voice)
+
     def say(self, text: str, rng: np.random.Generator) -> FloatArray:
-        voice, speed, pitch, gap = self.voice(rng)
-        return speak(text, voice, speed, pitch, gap)
+        return self.speak(text, self.voice(rng))
 
     def ringback(self, rng: np.random.Generator, rings: int) -> FloatArray:
         parts = [silence(rng.uniform(0.2, 1.5))]
@@ -429,7 +518,7 @@ class Builder:
             if label == "human":
                 text = str(rng.choice(HUMAN_TEXTS[self.split]))
                 voice = self.voice(rng)
-                first = unit(speak(text, *voice))
+                first = unit(self.speak(text, voice))
                 parts.append(first)
                 item.meta.update(greeting_s=round(len(first) / RATE, 2), text=text, voice=voice)
                 if rng.random() < 0.4:
@@ -450,7 +539,7 @@ class Builder:
                 for j, c in enumerate(chosen):
                     if j:
                         speech.append(silence(rng.uniform(0.1, 0.6)))
-                    speech.append(speak(str(texts[c]), *voice))
+                    speech.append(self.speak(str(texts[c]), voice))
                 greeting = unit(np.concatenate(speech))
                 parts.append(greeting)
                 item.meta.update(greeting_s=round(len(greeting) / RATE, 2), voice=voice)
@@ -538,7 +627,7 @@ DEFAULT_COUNTS = {
     "machine": 40,
     "announcement": 4,
 }
-SEEDS = {"train": 1234, "heldout": 987654}
+SEEDS = {"train": 1234, "heldout": 987654, "flite": 55555}
 
 
 def build_corpus(
@@ -548,7 +637,7 @@ def build_corpus(
     cache: Path | None = None,
 ) -> list[Item]:
     """Build (or load from the cache) the corpus of a split."""
-    require_tools()
+    require_tools(split)
     counts = counts or DEFAULT_COUNTS
     seed = SEEDS[split] if seed is None else seed
     key = hashlib.sha256(json.dumps([VERSION, split, seed, counts], sort_keys=True).encode())
