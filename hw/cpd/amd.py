@@ -4,8 +4,9 @@ Two engines with the same per-block interface (`block(...) -> (kind, reason) | N
 
 - `GreetingAmd` (ours, amd_method = "ctiemu"): voice activity from each block's 300-2200 Hz
   band level against a tracked noise floor (fast to fall, slow to rise, with hysteresis),
-  tones excluded (a tone is not a voice). A greeting starts at the first voiced stretch of
-  min_word_ms; it lasts until the last voiced block. Syllables are counted as it goes: peaks of
+  tones excluded (a tone is not a voice, but a tonal block does not break a voiced stretch
+  either). A greeting starts at the first voiced stretch of min_word_ms; it lasts until the
+  last voiced block. Syllables are counted as it goes: peaks of
   the voice level, each a rise of syllable_db that comes within syllable_peak_db of the
   greeting's loudest block (consonants stay below), then a fall of syllable_db. HUMAN as soon as
   after_greeting_silence_ms of silence follow a greeting shorter than machine_greeting_ms
