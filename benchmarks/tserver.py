@@ -4,12 +4,12 @@ in a subprocess (`python -m cti.cli serve`). Prints one JSON line.
 (a) baseline: benchmarks/tserver_baseline.py in its own subprocess pushes pre-encoded frames of
     basic calls (6 events a call) to N plain connections with the T-Server's batching policy,
     as fast as it can; deliveries/s (one event to one client) counted at the clients.
-(b) the T-Server: N monitoring clients register the call DNs in Monitor mode while a driver
-    client makes basic calls (MakeCall A->B, AnswerCall at B, ReleaseCall at A, each answer
-    awaited) on several extension pairs at once, closed loop; deliveries/s at the monitors, and
-    the ratio to (a) at the same N. Per N, both sides' clients stay connected and the two are
-    measured in alternating rounds (--rounds); the figures are the medians over the rounds, so
-    the load of other processes on a shared machine hits both sides alike.
+(b) the T-Server: N monitoring clients register the call DNs in Monitor mode while drivers
+    make basic calls (MakeCall A->B, AnswerCall at B, ReleaseCall at A, each answer awaited),
+    one raw connection per extension pair, several pairs at once, closed loop; deliveries/s at
+    the monitors, and the ratio to (a) at the same N. Per N, both sides' clients stay connected
+    and the two are measured in alternating rounds (--rounds); the figures are the medians over
+    the rounds, so the load of other processes on a shared machine hits both sides alike.
 (c) call lifecycles/s: caller clients each call their own agent client's DN, the agent answers
     on EventRinging, the caller releases on EventEstablished, repeat; closed loop.
 (d) request -> answer latency at an open-loop fixed rate of transactions (MakeCall, AnswerCall,
@@ -21,7 +21,9 @@ in a subprocess (`python -m cti.cli serve`). Prints one JSON line.
 
 Monitors and baseline clients count whole frames by walking the frame headers (FrameCounter,
 checked against protocol.framer.Framer in the tests) and decode nothing, so both sides of the
-ratio pay the same, small, client cost. Drivers, callers and agents use cti.client.
+ratio pay the same, small, client cost. The (b) drivers (PairDriver) send their requests as
+frames and decode one event a call (EventDialing, for its ConnID), so that the T-Server, not
+this process, is what runs out of CPU; callers and agents in (c) and (d) use cti.client.
 
     python benchmarks/tserver.py [--quick] [--counts 1,100,1000] [--rounds 3] [--window 1]
                                  [--pairs 8] [--callers 50] [--rate 500] [--server-profile FILE]
@@ -55,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cti.client import TClient, open_client
 from protocol import wire
 from protocol.codec import decode, encode
-from protocol.enums import RegisterMode
+from protocol.enums import MessageType, RegisterMode
 from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
@@ -387,23 +389,79 @@ async def register_monitor(stream: trio.SocketStream, dns: Sequence[str]) -> Non
             answers += 1
 
 
+class PairDriver:
+    """Basic calls A -> B on a connection of its own, registered on both DNs: each request sent
+    as a frame, each answer awaited by counting the two events it causes on this connection
+    (their types checked from the frame headers); only EventDialing is decoded, for the ConnID."""
+
+    STEPS = (
+        {MessageType.EventDialing, MessageType.EventRinging},
+        {MessageType.EventEstablished},
+        {MessageType.EventReleased},
+    )
+
+    def __init__(self, stream: trio.SocketStream, a: str, b: str) -> None:
+        self.stream = stream
+        self.a = a
+        self.b = b
+        self.framer = Framer()
+        self.ready: deque[bytes] = deque()
+
+    async def _take(self, count: int) -> list[bytes]:
+        while len(self.ready) < count:
+            data = await self.stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                raise BenchError("the T-Server closed a driver's connection")
+            self.framer.receive_data(data)
+            self.ready.extend(self.framer.frames())
+        return [self.ready.popleft() for _ in range(count)]
+
+    async def register(self) -> None:
+        version = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
+        await self.stream.send_all(
+            encode(
+                RequestRegisterClient(
+                    reference_id=1, protocol_version=version, application_name="bench-driver"
+                )
+            )
+            + encode(RequestRegisterAddress(reference_id=2, this_dn=self.a))
+            + encode(RequestRegisterAddress(reference_id=3, this_dn=self.b))
+        )
+        for frame in await self._take(3):
+            answer = decode(frame)
+            if isinstance(answer, EventError):
+                raise BenchError(f"driver registration refused: {answer.error_message}")
+
+    async def _step(self, request: bytes, expected: set[MessageType]) -> list[bytes]:
+        await self.stream.send_all(request)
+        frames = await self._take(2)
+        for frame in frames:
+            kind = _HEADER.unpack_from(frame)[1]
+            if kind not in expected:
+                raise BenchError(f"driver {self.a}->{self.b}: unexpected {decode(frame)!r}")
+        return frames
+
+    async def run(self, stop: trio.Event, tally: Tally) -> None:
+        """Calls until `stop` (the call in progress is finished)."""
+        make = encode(RequestMakeCall(reference_id=4, this_dn=self.a, other_dn=self.b))
+        dialed, established, released = self.STEPS
+        while not stop.is_set():
+            first = (await self._step(make, dialed))[0]
+            dialing = decode(first)
+            if not isinstance(dialing, CallEvent):
+                raise BenchError(f"driver {self.a}->{self.b}: unexpected {dialing!r}")
+            conn = dialing.conn_id
+            answer = RequestAnswerCall(reference_id=5, this_dn=self.b, conn_id=conn)
+            await self._step(encode(answer), established)
+            release = RequestReleaseCall(reference_id=6, this_dn=self.a, conn_id=conn)
+            await self._step(encode(release), released)
+            tally.calls += 1
+
+
 async def drain(client: TClient) -> None:
     """Read and drop a client's event stream (its requests' answers come by their own way)."""
     async for _ in client.events():
         pass
-
-
-async def call_loop(
-    client: TClient, a: str, b: str, stop: trio.Event, tally: Tally | None = None
-) -> None:
-    """Basic calls A -> B until `stop`: MakeCall, AnswerCall at B, ReleaseCall at A."""
-    while not stop.is_set():
-        dialing = await client.request(RequestMakeCall(this_dn=a, other_dn=b))
-        assert isinstance(dialing, CallEvent), dialing
-        await client.request(RequestAnswerCall(this_dn=b, conn_id=dialing.conn_id))
-        await client.request(RequestReleaseCall(this_dn=a, conn_id=dialing.conn_id))
-        if tally is not None:
-            tally.calls += 1
 
 
 async def quiet(tally: Tally, settle: float = 0.05, limit: float = 3.0) -> None:
@@ -443,17 +501,18 @@ async def deliveries(port: int, count: int, options: Options, pid: int) -> Round
         async with trio.open_nursery() as setup:
             for stream in streams:
                 setup.start_soon(register_monitor, stream, dns)
-        async with (
-            trio.open_nursery() as nursery,
-            open_client("127.0.0.1", port, application_name="bench-driver") as driver,
-        ):
+        driver_streams = await connect_many(port, len(pairs))
+        stack.push_async_callback(close_all, driver_streams)
+        drivers = [
+            PairDriver(stream, a, b) for stream, (a, b) in zip(driver_streams, pairs, strict=True)
+        ]
+        for driver in drivers:
+            await driver.register()
+        async with trio.open_nursery() as nursery:
             for stream in base_streams:
                 nursery.start_soon(count_frames, stream, base_tally)
             for stream in streams:
                 nursery.start_soon(count_frames, stream, tally)
-            for dn in dns:
-                await driver.register_address(dn)
-            nursery.start_soon(drain, driver)
             for _ in range(options.rounds):
                 await base_streams[0].send_all(b"G")
                 rounds.baseline.append(
@@ -468,20 +527,20 @@ async def deliveries(port: int, count: int, options: Options, pid: int) -> Round
                 )
                 await base_streams[0].send_all(b"P")
                 await quiet(base_tally)
-                rounds.tserver.append(await driven_window(driver, pairs, tally, options, pid))
+                rounds.tserver.append(await driven_window(drivers, tally, options, pid))
                 await quiet(tally)
             nursery.cancel_scope.cancel()
     return rounds
 
 
 async def driven_window(
-    driver: TClient, pairs: list[tuple[str, str]], tally: Tally, options: Options, pid: int
+    drivers: list[PairDriver], tally: Tally, options: Options, pid: int
 ) -> Window:
-    """The driver calls on every pair for a warm-up and a measured window, then stops."""
+    """Every pair's driver calls for a warm-up and a measured window, then stops."""
     stop = trio.Event()
     async with trio.open_nursery() as calls:
-        for a, b in pairs:
-            calls.start_soon(call_loop, driver, a, b, stop, tally)
+        for driver in drivers:
+            calls.start_soon(driver.run, stop, tally)
         result = await measure(
             lambda: tally.frames,
             lambda: tally.calls,
