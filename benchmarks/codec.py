@@ -52,20 +52,24 @@ def mix() -> list[Message]:
         ]
     )
     conn = ConnID(0x007102719818000D)
-    stamp = {"event_sequence_number": 1042, "time_in_secs": 1_763_777_000, "time_in_usecs": 512}
-    call = {
+    stamp: dict[str, Any] = {
+        "event_sequence_number": 1042,
+        "time_in_secs": 1_763_777_000,
+        "time_in_usecs": 512,
+    }
+    call: dict[str, Any] = {
         "conn_id": conn,
         "call_type": CallType.Internal,
         "call_id": 1,
         "call_uuid": "6B0256C4000000000000000000000001",
     }
-    a = {
+    a: dict[str, Any] = {
         "this_dn": "1001",
         "other_dn": "1002",
         "this_dn_role": DNRole.Origination,
         "other_dn_role": DNRole.Destination,
     }
-    b = {
+    b: dict[str, Any] = {
         "this_dn": "1002",
         "other_dn": "1001",
         "this_dn_role": DNRole.Destination,

@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from protocol.values import ConnID, KVList
-from switch import Switch, SwitchConfig
-from switch.config import AgentConfig, QueueConfig, TrunkGroupConfig
+from switch.config import AgentConfig, QueueConfig, SwitchConfig, TrunkGroupConfig
+from switch.pbx import Switch
 from switch.trunks import FarEndReleased, Inbound
 
 QUEUE = "7001"

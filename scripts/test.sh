@@ -28,4 +28,6 @@ python3 -m venv .venv
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+# benchmarks/ apart: its switch.py would clash with the switch package in one mypy run
+.venv/bin/mypy benchmarks
 .venv/bin/pytest "$@"

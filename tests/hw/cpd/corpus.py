@@ -355,7 +355,8 @@ def noise(n: int, kind: str, rng: np.random.Generator) -> FloatArray:
         f[0] = f[1] if n > 1 else 1.0
         spectrum /= np.sqrt(f) if kind == "pink" else np.maximum(f, 20.0)
         shaped = np.fft.irfft(spectrum, n)
-    return shaped / (np.sqrt(np.mean(shaped**2)) + 1e-12)
+    result: FloatArray = shaped / (np.sqrt(np.mean(shaped**2)) + 1e-12)
+    return result
 
 
 def unit(x: FloatArray) -> FloatArray:
@@ -444,8 +445,13 @@ class Builder:
             f1, d1, f2, d2 = SIT_UNKNOWN[int(rng.integers(len(SIT_UNKNOWN)))]
         else:
             f1, d1, f2, d2 = SIT_SEGMENTS[label]
-        jitter = lambda d: d * rng.uniform(0.95, 1.05)  # noqa: E731
-        ftol = lambda f: f + rng.uniform(-12, 12)  # noqa: E731
+
+        def jitter(seconds: float) -> float:
+            return seconds * float(rng.uniform(0.95, 1.05))
+
+        def ftol(freq: float) -> float:
+            return freq + float(rng.uniform(-12, 12))
+
         pre = rng.uniform(0.2, 1.0)
         parts = [
             silence(pre),
@@ -535,12 +541,12 @@ class Builder:
                 count = int(rng.integers(2, 6)) if label == "machine" else 1
                 chosen = rng.choice(len(texts), size=min(count, len(texts)), replace=False)
                 voice = self.voice(rng)
-                speech: list[FloatArray] = []
+                spoken: list[FloatArray] = []
                 for j, c in enumerate(chosen):
                     if j:
-                        speech.append(silence(rng.uniform(0.1, 0.6)))
-                    speech.append(self.speak(str(texts[c]), voice))
-                greeting = unit(np.concatenate(speech))
+                        spoken.append(silence(rng.uniform(0.1, 0.6)))
+                    spoken.append(self.speak(str(texts[c]), voice))
+                greeting = unit(np.concatenate(spoken))
                 parts.append(greeting)
                 item.meta.update(greeting_s=round(len(greeting) / RATE, 2), voice=voice)
                 item.meta["texts"] = [str(texts[c]) for c in chosen]
