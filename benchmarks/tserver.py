@@ -356,22 +356,22 @@ def start_tserver(
 # (a) baseline and (b) T-Server deliveries
 
 
-async def register_monitor(stream: trio.SocketStream, dns: Sequence[str]) -> None:
-    """The handshake and a Monitor registration per DN, pipelined; wait for every answer."""
+async def register(
+    stream: trio.SocketStream,
+    dns: Sequence[str],
+    mode: RegisterMode = RegisterMode.Monitor,
+    name: str = "bench-monitor",
+) -> None:
+    """The handshake and a registration per DN in `mode`, pipelined; wait for every answer
+    (nothing else arrives on the connection before its first request or call)."""
     version = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
     requests = [
         encode(
-            RequestRegisterClient(
-                reference_id=1, protocol_version=version, application_name="bench-monitor"
-            )
+            RequestRegisterClient(reference_id=1, protocol_version=version, application_name=name)
         )
     ]
     requests += [
-        encode(
-            RequestRegisterAddress(
-                reference_id=2 + i, this_dn=dn, register_mode=RegisterMode.Monitor
-            )
-        )
+        encode(RequestRegisterAddress(reference_id=2 + i, this_dn=dn, register_mode=mode))
         for i, dn in enumerate(dns)
     ]
     await stream.send_all(b"".join(requests))
@@ -380,12 +380,12 @@ async def register_monitor(stream: trio.SocketStream, dns: Sequence[str]) -> Non
     while answers < len(requests):
         data = await stream.receive_some(RECEIVE_SIZE)
         if not data:
-            raise BenchError("the T-Server closed a monitor's connection during registration")
+            raise BenchError(f"the T-Server closed a connection of {name} during registration")
         framer.receive_data(data)
         for frame in framer.frames():
             answer = decode(frame)
             if isinstance(answer, EventError):
-                raise BenchError(f"monitor registration refused: {answer.error_message}")
+                raise BenchError(f"{name} registration refused: {answer.error_message}")
             answers += 1
 
 
@@ -417,20 +417,7 @@ class PairDriver:
         return [self.ready.popleft() for _ in range(count)]
 
     async def register(self) -> None:
-        version = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
-        await self.stream.send_all(
-            encode(
-                RequestRegisterClient(
-                    reference_id=1, protocol_version=version, application_name="bench-driver"
-                )
-            )
-            + encode(RequestRegisterAddress(reference_id=2, this_dn=self.a))
-            + encode(RequestRegisterAddress(reference_id=3, this_dn=self.b))
-        )
-        for frame in await self._take(3):
-            answer = decode(frame)
-            if isinstance(answer, EventError):
-                raise BenchError(f"driver registration refused: {answer.error_message}")
+        await register(self.stream, [self.a, self.b], RegisterMode.Share, "bench-driver")
 
     async def _step(self, request: bytes, expected: set[MessageType]) -> list[bytes]:
         await self.stream.send_all(request)
@@ -500,7 +487,7 @@ async def deliveries(port: int, count: int, options: Options, pid: int) -> Round
         stack.push_async_callback(close_all, streams)
         async with trio.open_nursery() as setup:
             for stream in streams:
-                setup.start_soon(register_monitor, stream, dns)
+                setup.start_soon(register, stream, dns)
         driver_streams = await connect_many(port, len(pairs))
         stack.push_async_callback(close_all, driver_streams)
         drivers = [
