@@ -60,7 +60,7 @@ EXIT_UNREACHABLE = 3  # no server, or the connection broke
 EXIT_INTERRUPTED = 130  # Ctrl-C where the command does not take it as "stop"
 
 
-def _server_address(text: str) -> tuple[str, int]:
+def server_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     ) -> None:
         sub.add_argument(
             "--server",
-            type=_server_address,
+            type=server_address,
             default=default_server,
             metavar="HOST:PORT",
             help="T-Server to use (default 127.0.0.1:7000)"
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_parsers(commands)
     from cti import replaycli
 
-    replaycli.add_parsers(commands, _server_address)
+    replaycli.add_parsers(commands, server_address)
     from cti import cpdcli
 
     cpdcli.add_parsers(commands)

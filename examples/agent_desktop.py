@@ -15,13 +15,13 @@ Exit status: 0 done or interrupted, 1 the T-Server refused a request, 2 bad argu
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
 from collections.abc import Sequence
 
 import trio
+from runner import positive_int, run
 
+from cti.cli import server_address
 from cti.client import ConnectionLost, TClient, TServerError, open_client
 from cti.present import format_event
 from protocol.messages import (
@@ -38,13 +38,6 @@ from protocol.values import ConnID
 PROG = "agent_desktop"
 
 
-def server_address(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host, int(port)
-
-
 def non_negative(text: str) -> float:
     try:
         value = float(text)
@@ -53,12 +46,6 @@ def non_negative(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is negative")
     return value
-
-
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -146,44 +133,9 @@ async def desk(args: argparse.Namespace) -> None:
             calls.cancel_scope.cancel()
 
 
-async def run(args: argparse.Namespace) -> None:
-    """The desk until it is done, or until SIGINT/SIGTERM."""
-    async with trio.open_nursery() as nursery:
-
-        async def until_signal() -> None:
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    nursery.cancel_scope.cancel()
-                    return
-
-        nursery.start_soon(until_signal)
-        await desk(args)
-        nursery.cancel_scope.cancel()
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    # the client library logs lost connections and refused re-registrations as warnings
-    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
-    try:
-        trio.run(run, args)
-    except (BaseExceptionGroup, TServerError, ConnectionLost, OSError, trio.TooSlowError) as raw:
-        exc = unwrap(raw)
-        if isinstance(exc, TServerError):
-            print(f"{PROG}: refused: {exc}", file=sys.stderr)
-            return 1
-        if isinstance(exc, ConnectionLost | OSError | trio.TooSlowError):
-            host, port = args.server
-            print(f"{PROG}: cannot talk to the T-Server at {host}:{port}: {exc}", file=sys.stderr)
-            return 3
-        raise
-    return 0
+    return run(PROG, lambda: desk(args), args.server)
 
 
 if __name__ == "__main__":
