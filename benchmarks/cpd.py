@@ -41,7 +41,7 @@ COUNTS = {
 }  # fmt: skip
 TONE_CLASSES = [c for c in COUNTS if c not in ("human", "machine", "announcement", "dead_air")]
 HVM = ("human", "machine", "announcement")
-SECOND_ENGINE_COUNTS = {"human": 100, "machine": 90, "announcement": 10}
+SECOND_ENGINE_COUNTS = {label: COUNTS[label] for label in HVM}
 SECOND_ENGINE_KEYS = (
     "confusion",
     "hvm_accuracy",

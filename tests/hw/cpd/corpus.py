@@ -377,10 +377,11 @@ class Builder:
 
     def __init__(self, split: str) -> None:
         self.split = split
+        self.flite = ENGINES[split] == "flite"
         self.pool = ThreadPoolExecutor(max_workers=4)
 
     def voice(self, rng: np.random.Generator) -> Voice:
-        if ENGINES[self.split] == "flite":
+        if self.flite:
             return (
                 str(rng.choice(VOICES[self.split])),
                 int(rng.integers(80, 146)),
@@ -396,7 +397,7 @@ class Builder:
         )
 
     def speak(self, text: str, voice: Voice) -> FloatArray:
-        if ENGINES[self.split] == "flite":
+        if self.flite:
             return speak_flite(text, voice[0], voice[1], voice[2])
         return speak(text, *voice)
 

@@ -65,15 +65,13 @@ def run(config: CpdConfig, item: Item, samples: npt.NDArray[np.int16]) -> tuple[
 
 def evaluate(config: CpdConfig, show: bool = False) -> dict[str, Any]:
     humans = fp = machines = misses = ok = 0
-    decision: list[float] = []
-    by_class: dict[str, list[float]] = {"human": [], "machine": []}
+    decision: dict[str, list[float]] = {"human": [], "machine": []}  # times after answer
     wrong: list[str] = []
     for item, samples in _corpus:
         got, after, detail = run(config, item, samples)
         ok += got == item.expected
         if got in ("HUMAN", "MACHINE"):
-            decision.append(after)
-            by_class["human" if item.label == "human" else "machine"].append(after)
+            decision["human" if item.label == "human" else "machine"].append(after)
         if item.label == "human":
             humans += 1
             if got == "MACHINE":
@@ -100,17 +98,17 @@ def evaluate(config: CpdConfig, show: bool = False) -> dict[str, Any]:
         "fp_n": fp,
         "misses": misses,
         "of_machines": machines,
-        "mean_s": round(statistics.fmean(decision), 3) if decision else None,
-        "mean_human_s": round(statistics.fmean(by_class["human"]), 3)
-        if by_class["human"]
-        else None,
-        "mean_machine_s": (
-            round(statistics.fmean(by_class["machine"]), 3) if by_class["machine"] else None
-        ),
+        "mean_s": _mean(decision["human"] + decision["machine"]),
+        "mean_human_s": _mean(decision["human"]),
+        "mean_machine_s": _mean(decision["machine"]),
     }
     if show:
         result["wrong"] = wrong
     return result
+
+
+def _mean(times: list[float]) -> float | None:
+    return round(statistics.fmean(times), 3) if times else None
 
 
 def _job(args: tuple[dict[str, Any], bool]) -> tuple[dict[str, Any], dict[str, Any]]:
