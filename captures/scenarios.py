@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import trio
 
-from cti.client import TClient, TServerError, open_client
+from cti.client import ClientConnection, Incoming, TClient, TServerError, open_client
 from cti.core import SimService
-from protocol.codec import decode, encode
+from protocol.codec import encode
 from protocol.enums import (
     AddressInfoType,
     AgentWorkMode,
@@ -26,7 +26,6 @@ from protocol.enums import (
     RegisterMode,
     TreatmentType,
 )
-from protocol.framer import Framer
 from protocol.messages import (
     Event,
     EventAbandoned,
@@ -538,13 +537,18 @@ async def registration(w: World) -> None:
 @capture("errors", "Malformed frames, an unknown message type, requests in the wrong state.")
 async def errors(w: World) -> None:
     stream = await trio.open_tcp_stream(w.host, w.port)
-    framer = Framer()
+    connection = ClientConnection()
+    received: list[Message] = []
 
     async def exchange(data: bytes) -> Message:
+        """Send bytes as they are (some deliberately malformed); the next message back."""
         await stream.send_all(data)
-        while (frame := framer.next_frame()) is None:
-            framer.receive_data(bytes(await stream.receive_some(65536)))
-        return decode(frame)
+        while not received:
+            now = trio.current_time()
+            for item in connection.receive_data(bytes(await stream.receive_some(65536)), now):
+                assert isinstance(item, Incoming), item
+                received.append(item.message)
+        return received.pop(0)
 
     hello = RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="clumsy")
     await exchange(encode(hello))

@@ -34,10 +34,9 @@ from xml.etree import ElementTree
 
 import trio
 
-from protocol.codec import decode, encode
+from cti.client.connection import ClientConnection, StreamBroken, Undecodable
+from protocol.codec import encode
 from protocol.enums import ValueType
-from protocol.errors import ProtocolError
-from protocol.framer import Framer
 from protocol.messages import (
     EventServerInfo,
     KeepAliveAnswer,
@@ -315,14 +314,22 @@ def _skipped(message: Message | None) -> bool:
 
 
 class _Live:
-    """One live connection standing in for a recorded session."""
+    """One live connection standing in for a recorded session: the recorded frames go out as
+    they were (rewritten only where the normaliser must), what the server sends is read through
+    the sans-IO client connection."""
 
     def __init__(self, result: SessionResult) -> None:
         self.result = result
         self.stream: trio.abc.Stream | None = None
-        self.framer = Framer(64 * 1024 * 1024)
+        self.protocol = ClientConnection(max_frame_size=64 * 1024 * 1024)
         self.send_in, self.receive_out = trio.open_memory_channel[Message | None](math.inf)
         self.closed = False
+        self.send_lock = trio.Lock()
+
+    async def send_all(self, data: bytes) -> None:
+        assert self.stream is not None
+        async with self.send_lock:
+            await self.stream.send_all(data)
 
     async def read(self) -> None:
         assert self.stream is not None
@@ -334,19 +341,22 @@ class _Live:
                     break
                 if not data:
                     break
-                self.framer.receive_data(bytes(data))
-                for frame in self.framer.frames():
-                    try:
-                        message = decode(frame)
-                    except ProtocolError as exc:
+                for item in self.protocol.receive_data(bytes(data), trio.current_time()):
+                    if isinstance(item, StreamBroken):
                         self.result.differences.append(
-                            Difference(-1, f"the server sent an undecodable frame: {exc}")
+                            Difference(-1, f"the server's stream broke: {item.reason}")
                         )
-                        continue
-                    if not _skipped(message):
-                        self.send_in.send_nowait(message)
-        except ProtocolError as exc:  # the stream itself broke
-            self.result.differences.append(Difference(-1, f"the server's stream broke: {exc}"))
+                        return
+                    if isinstance(item, Undecodable):
+                        self.result.differences.append(
+                            Difference(-1, f"the server sent an undecodable frame: {item.reason}")
+                        )
+                    elif not _skipped(item.message):
+                        self.send_in.send_nowait(item.message)
+                # the server's own keep-alive probes are answered, as any client would
+                if reply := self.protocol.data_to_send():
+                    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                        await self.send_all(reply)
         finally:
             self.send_in.send_nowait(None)  # end of stream
 
@@ -420,7 +430,7 @@ async def replay_sessions(
                     if rewritten is not record.message:
                         frame = encode(rewritten)
                 try:
-                    await live.stream.send_all(frame)
+                    await live.send_all(frame)
                     result.sent += 1
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     if ri != last_record[si]:

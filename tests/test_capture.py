@@ -63,8 +63,7 @@ async def a_call(port: int, server_port: int) -> tuple[list[Event], tuple[str, i
         await b.request(RequestAnswerCall(this_dn="1002", conn_id=dialing.conn_id))
         await a.request(RequestReleaseCall(this_dn="1001", conn_id=dialing.conn_id))
         seen = await events_until_released(a, "1001")
-        assert a._conn is not None
-        stream = a._conn.stream
+        stream = a.stream
         assert isinstance(stream, trio.SocketStream)
         host, client_port = stream.socket.getsockname()[:2]
     return seen, (host, client_port)

@@ -17,11 +17,17 @@ client sends KeepAliveProbe; when nothing at all arrives within `keepalive_timeo
 the connection is taken for dead and closed. Reconnect: with `reconnect=True` a lost connection
 is replaced (backoff `reconnect_delays`), the handshake is repeated and every DN registered
 through `register_address` is registered again. docs/client.md describes the whole API.
+
+This module is the trio shell around the sans-IO `cti.client.connection.ClientConnection`, which
+numbers requests, cuts and decodes the server's frames, matches answers to requests, answers
+the server's probes and keeps the keep-alive deadlines; here are only the tasks, the waiting
+and the reconnection. A connection goes over TCP (`open_client(host, port)`), TLS, or any
+trio stream (`open_client(connect=...)`: an in-memory stream to a T-Server in the same process,
+`cti.server.TServer.connect_in_memory`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import ssl
@@ -32,10 +38,8 @@ from typing import TypeVar
 
 import trio
 
-from protocol.codec import decode, encode
+from cti.client.connection import ClientConnection, Incoming, StreamBroken, Undecodable
 from protocol.enums import RegisterMode
-from protocol.errors import ProtocolError
-from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
     Control,
@@ -44,7 +48,6 @@ from protocol.messages import (
     EventRegistered,
     EventServerInfo,
     EventUnregistered,
-    KeepAliveAnswer,
     KeepAliveProbe,
     Message,
     Request,
@@ -57,6 +60,7 @@ from protocol.values import KVList
 __all__ = [
     "DEFAULT_RECONNECT_DELAYS",
     "ConnectionLost",
+    "Connector",
     "ReconnectHook",
     "TClient",
     "TServerError",
@@ -87,6 +91,8 @@ class ConnectionLost(Exception):
 
 #: `on_reconnect` hook: awaited after each reconnection, once the DNs are registered again.
 ReconnectHook = Callable[["TClient"], Awaitable[None]]
+#: Opens one new stream to the server (each connection and each reconnection calls it).
+Connector = Callable[[], Awaitable[trio.abc.Stream]]
 
 
 @dataclass(eq=False)
@@ -96,16 +102,14 @@ class _Pending:
 
 
 class _Connection:
-    """One TCP connection and what belongs to it: framer, send lock, requests in flight."""
+    """One stream and what belongs to it: the sans-IO connection, the send lock, the requests
+    waiting for their answers."""
 
-    def __init__(self, stream: trio.abc.Stream) -> None:
+    def __init__(self, stream: trio.abc.Stream, protocol: ClientConnection) -> None:
         self.stream = stream
-        self.framer = Framer()
+        self.protocol = protocol
         self.send_lock = trio.Lock()
         self.pending: dict[int, _Pending] = {}
-        #: trio.current_time() of the last bytes received, and how many receives so far.
-        self.last_received = trio.current_time()
-        self.receives = 0
         #: Why it ended; None while it lives.
         self.lost_reason: str | None = None
         #: Cancels the connection's own tasks (reader, keep-alive, reconnect hook).
@@ -120,6 +124,7 @@ class TClient:
         host: str,
         port: int,
         *,
+        connect: Connector | None = None,
         application_name: str,
         password: str | None = None,
         timeout: float = 10.0,
@@ -139,6 +144,9 @@ class TClient:
             raise ValueError(f"reconnect_delays must be non-negative and not empty: {delays}")
         self.host = host
         self.port = port
+        #: Where the client connects, for messages: HOST:PORT, or "in-memory" with `connect`.
+        self.peer = f"{host}:{port}" if connect is None else "in-memory"
+        self._connect = connect
         self._ssl_context = ssl_context
         self._application_name = application_name
         self._password = password
@@ -153,7 +161,6 @@ class TClient:
         self._state_changed = trio.Event()  # set and replaced at each connect/loss/close
         self._closed_reason: str | None = None  # set once the client is done for good
         self._closing = False
-        self._next_reference = 1
         self._events_in, self._events_out = trio.open_memory_channel[Event](math.inf)
         self._registrations: dict[str, RegisterMode] = {}
 
@@ -163,6 +170,11 @@ class TClient:
         self.reconnects = 0
         #: How many KeepAliveProbe the client has sent on its own (not `ping`).
         self.keepalive_probes_sent = 0
+
+    @property
+    def stream(self) -> trio.abc.Stream | None:
+        """The stream of the current connection (None while not connected)."""
+        return None if self._conn is None else self._conn.stream
 
     # ----------------------------------------------------------------------------------------
     # State
@@ -228,7 +240,7 @@ class TClient:
         connection while reconnecting). The message goes as given, ReferenceID included."""
         with trio.fail_after(timeout):
             conn = await self._current()
-            await self._send_on(conn, request)
+            await self._send_on(conn, conn.protocol.send_unnumbered(request, trio.current_time()))
 
     async def register_address(
         self, dn: str, mode: RegisterMode = RegisterMode.Share, *, timeout: float = 10.0
@@ -256,28 +268,24 @@ class TClient:
 
     async def _exchange_on(self, conn: _Connection, message: Request | KeepAliveProbe) -> Message:
         """Send on this connection and wait for the answer (the caller bounds the time)."""
-        reference_id = self._take_reference()
+        data = conn.protocol.send(message, trio.current_time())
+        reference_id = conn.protocol.last_reference_id
         pending = conn.pending[reference_id] = _Pending(trio.Event())
         try:
-            await self._send_on(conn, dataclasses.replace(message, reference_id=reference_id))
+            await self._send_on(conn, data)
             await pending.done.wait()
         finally:
             conn.pending.pop(reference_id, None)
+            conn.protocol.forget(reference_id)
         if pending.answer is None:
             raise ConnectionLost(conn.lost_reason or "connection closed")
         if isinstance(pending.answer, EventError):
             raise TServerError(pending.answer)
         return pending.answer
 
-    def _take_reference(self) -> int:
-        reference_id = self._next_reference
-        self._next_reference += 1
-        return reference_id
-
-    async def _send_on(self, conn: _Connection, message: Message) -> None:
+    async def _send_on(self, conn: _Connection, data: bytes) -> None:
         if conn.lost_reason is not None:
             raise ConnectionLost(conn.lost_reason)
-        data = encode(message)
         async with conn.send_lock:
             try:
                 await conn.stream.send_all(data)
@@ -344,10 +352,10 @@ class TClient:
                 try:
                     ok = await self._connection(first=False)
                 except (OSError, trio.TooSlowError) as exc:
-                    log.info("reconnecting to %s:%d: %s", self.host, self.port, exc or repr(exc))
+                    log.info("reconnecting to %s: %s", self.peer, exc or repr(exc))
                     ok = False
                 except Exception:  # a bug of ours must not end the user's nursery
-                    log.exception("reconnecting to %s:%d failed unexpectedly", self.host, self.port)
+                    log.exception("reconnecting to %s failed unexpectedly", self.peer)
                     ok = False
                 failures = 0 if ok else failures + 1
         finally:
@@ -360,13 +368,20 @@ class TClient:
         handshake succeeded; on the first connection a failure raises instead."""
         stream: trio.abc.Stream
         with trio.fail_after(self._timeout):
-            if self._ssl_context is None:
+            if self._connect is not None:
+                stream = await self._connect()
+            elif self._ssl_context is None:
                 stream = await trio.open_tcp_stream(self.host, self.port)
             else:
                 stream = await trio.open_ssl_over_tcp_stream(
                     self.host, self.port, ssl_context=self._ssl_context
                 )
-        conn = _Connection(stream)
+        protocol = ClientConnection(
+            now=trio.current_time(),
+            keepalive_interval=self._keepalive_interval,
+            keepalive_timeout=self._keepalive_timeout,
+        )
+        conn = _Connection(stream, protocol)
         failure: Exception | None = None
         handshaken = False
         try:
@@ -384,12 +399,12 @@ class TClient:
                     self._conn = conn
                     self._changed()
                     if self._keepalive_interval is not None:
-                        nursery.start_soon(self._keepalive_loop, conn, self._keepalive_interval)
+                        nursery.start_soon(self._keepalive_loop, conn)
                     if first:
                         task_status.started()
                     else:
                         self.reconnects += 1
-                        log.info("reconnected to %s:%d", self.host, self.port)
+                        log.info("reconnected to %s", self.peer)
                         if self._on_reconnect is not None:
                             nursery.start_soon(self._run_hook, self._on_reconnect)
                     await trio.sleep_forever()  # until _lose cancels the connection's scope
@@ -399,7 +414,7 @@ class TClient:
         if first and not handshaken:
             raise failure or ConnectionLost(conn.lost_reason or "connection closed")
         if not handshaken:
-            log.info("reconnecting to %s:%d: %s", self.host, self.port, conn.lost_reason)
+            log.info("reconnecting to %s: %s", self.peer, conn.lost_reason)
         return handshaken
 
     async def _handshake(self, conn: _Connection, first: bool) -> EventServerInfo:
@@ -435,27 +450,22 @@ class TClient:
         except Exception:
             log.exception("on_reconnect hook raised")
 
-    async def _keepalive_loop(self, conn: _Connection, interval: float) -> None:
-        """Probe after `interval` seconds of silence; no bytes at all within the keep-alive
-        timeout after the probe: the connection is dead."""
-        while True:
-            await trio.sleep_until(conn.last_received + interval)
-            if trio.current_time() < conn.last_received + interval:
-                continue  # something arrived meanwhile
-            receives = conn.receives
-            self.keepalive_probes_sent += 1
-            try:
-                await self._send_on(conn, KeepAliveProbe(reference_id=self._take_reference()))
-            except ConnectionLost:
+    async def _keepalive_loop(self, conn: _Connection) -> None:
+        """Wake at the connection's keep-alive deadline: send the probe it asks for, or give
+        the connection up when the probe went unanswered."""
+        protocol = conn.protocol
+        while (deadline := protocol.keepalive_deadline()) is not None:
+            await trio.sleep_until(deadline)
+            data = protocol.handle_timer(trio.current_time())
+            if protocol.lost_reason is not None:
+                self._lose(conn, protocol.lost_reason)
                 return
-            await trio.sleep(self._keepalive_timeout)
-            if conn.receives == receives:
-                self._lose(
-                    conn,
-                    f"no answer to a keep-alive probe within {self._keepalive_timeout:g} s "
-                    f"(server silent for {interval + self._keepalive_timeout:g} s)",
-                )
-                return
+            if data:
+                self.keepalive_probes_sent += 1
+                try:
+                    await self._send_on(conn, data)
+                except ConnectionLost:
+                    return
 
     async def _read_loop(self, conn: _Connection) -> None:
         reason = "server closed the connection"
@@ -468,45 +478,37 @@ class TClient:
                     return
                 if not data:
                     return
-                conn.last_received = trio.current_time()
-                conn.receives += 1
-                conn.framer.receive_data(bytes(data))
-                problem = await self._handle_frames(conn)
+                received = conn.protocol.receive_data(bytes(data), trio.current_time())
+                problem = self._handle(conn, received)
                 if problem is not None:
                     reason = problem
                     return
+                reply = conn.protocol.data_to_send()  # answers to the server's probes
+                if reply:
+                    try:
+                        await self._send_on(conn, reply)
+                    except ConnectionLost as exc:
+                        reason = str(exc)
+                        return
         finally:
             self._lose(conn, conn.lost_reason or reason)
 
-    async def _handle_frames(self, conn: _Connection) -> str | None:
-        """Handle every whole frame received; a reason to close the connection, or None."""
-        try:
-            for frame in conn.framer.frames():
-                message = decode(frame)
-                if isinstance(message, KeepAliveProbe):
-                    answer = KeepAliveAnswer(reference_id=message.reference_id)
-                    await self._send_on(conn, answer)
-                elif isinstance(message, Event | KeepAliveAnswer):
-                    self._dispatch(conn, message)
-                else:
-                    return f"server sent a request ({type(message).__name__})"
-        except ConnectionLost as exc:
-            return str(exc)
-        except ProtocolError as exc:
-            return f"protocol error from server: {exc}"
-        except Exception as exc:  # never an unhandled exception in the reader task
-            log.exception("handling the server's data")
-            return f"cannot handle the server's data: {exc!r}"
+    def _handle(
+        self, conn: _Connection, received: list[Incoming | Undecodable | StreamBroken]
+    ) -> str | None:
+        """Hand out what arrived; a reason to close the connection, or None."""
+        for item in received:
+            if not isinstance(item, Incoming):
+                return item.reason
+            message = item.message
+            if item.answers is not None:
+                pending = conn.pending.get(item.answers)
+                if pending is not None and pending.answer is None:
+                    pending.answer = message
+                    pending.done.set()
+            if isinstance(message, Event) and self._closed_reason is None:
+                self._events_in.send_nowait(message)
         return None
-
-    def _dispatch(self, conn: _Connection, message: Event | KeepAliveAnswer) -> None:
-        if message.reference_id is not None:
-            pending = conn.pending.get(message.reference_id)
-            if pending is not None and pending.answer is None:
-                pending.answer = message
-                pending.done.set()
-        if isinstance(message, Event) and self._closed_reason is None:
-            self._events_in.send_nowait(message)
 
     def _lose(self, conn: _Connection, reason: str) -> None:
         """The connection is over (idempotent): fail its requests, stop its tasks, and either
@@ -518,13 +520,13 @@ class TClient:
             pending.done.set()
         if conn.scope is not None:
             conn.scope.cancel()
+        conn.protocol.lose(reason)
         if self._conn is conn:
             self._conn = None
             if not self._closing:
                 log.warning(
-                    "connection to %s:%d lost: %s%s",
-                    self.host,
-                    self.port,
+                    "connection to %s lost: %s%s",
+                    self.peer,
                     reason,
                     "; reconnecting" if self._reconnect else "",
                 )
@@ -549,9 +551,10 @@ class TClient:
 
 @asynccontextmanager
 async def open_client(
-    host: str,
-    port: int,
+    host: str = "",
+    port: int = 0,
     *,
+    connect: Connector | None = None,
     application_name: str,
     password: str | None = None,
     timeout: float = 10.0,
@@ -568,10 +571,16 @@ async def open_client(
     The first connection must succeed (OSError, trio.TooSlowError, TServerError or
     ConnectionLost otherwise), with or without `reconnect`. `keepalive_interval=None` turns
     the client's own keep-alive probing off. Leaving the block closes the client.
+
+    `connect`, instead of host and port, opens each connection's stream itself: e.g. an
+    in-memory stream to a T-Server in the same process (`TServer.connect_in_memory`).
     """
+    if connect is None and not host:
+        raise ValueError("open_client needs host and port, or connect")
     client = TClient(
         host,
         port,
+        connect=connect,
         application_name=application_name,
         password=password,
         timeout=timeout,
