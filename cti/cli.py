@@ -147,11 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_server(
-    config: Config, *, capture: PcapWriter | None = None
+    config: Config, *, capture: PcapWriter | None = None, epoch: float | None = None
 ) -> tuple[TServer, SimulatedNetwork]:
     """The switch, the simulated network behind its simulated trunk groups, the core and the
-    trio edge, from a configuration (recording every session to `capture`, when given)."""
-    start = time.time()
+    trio edge, from a configuration (recording every session to `capture`, when given).
+    `epoch`: Unix time at which trio's clock reads 0 (TServer.epoch); given, nothing reads the
+    wall clock and a run under trio's MockClock is the same every time."""
+    start = time.time() if epoch is None else epoch
     switch = Switch(config.switch, id_seed=int(start))
     network = SimulatedNetwork(config.network)
     if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -v wins over log_level
@@ -163,7 +165,7 @@ def build_server(
         drivers={g.name: network for g in config.switch.trunk_groups if g.driver == "simulated"},
     )
     tls = server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
-    return TServer(core, ssl_context=tls, capture=capture), network
+    return TServer(core, epoch=epoch, ssl_context=tls, capture=capture), network
 
 
 async def run_server(

@@ -5,6 +5,14 @@ feeds the sans-IO core and a writer that sends everything pending for the sessio
 All behaviour lives in cti.core; the edge adds the timer task (switch timers, driver reports),
 the keep-alive sweep, optional TLS, and the immediate cancellation of a connection the core
 aborts (a slow reader, a client that stopped answering keep-alives).
+
+One clock: the server's time is trio's clock plus a wall-clock epoch (`TServer.now()`), and
+its timer task sleeps on trio's clock until the core's next deadline. So a whole server, its
+simulated network and in-process clients run unchanged under
+`trio.testing.MockClock(autojump_threshold=0)`, an hour of traffic in seconds; with `epoch`
+given (not read from the wall clock) such a run is the same, byte for byte, every time.
+Clients in the same process connect over an in-memory stream (`connect_in_memory`) to a
+server that `run`s without listening, or that also `serve`s TCP.
 """
 
 from __future__ import annotations
@@ -14,9 +22,9 @@ import math
 import socket
 import ssl
 import time
-from collections.abc import Callable
 
 import trio
+import trio.testing
 
 from cti.core import Session, TServerCore
 from protocol.pcap import C2S, S2C, PcapWriter
@@ -59,12 +67,14 @@ class TServer:
         self,
         core: TServerCore,
         *,
-        clock: Callable[[], float] = time.time,
+        epoch: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         capture: PcapWriter | None = None,
     ) -> None:
         self.core = core
-        self.clock = clock
+        #: Unix time at which trio's clock reads 0: `now()` is this plus trio.current_time().
+        #: None: read from the wall clock the first time the server needs the time.
+        self.epoch = epoch
         self.ssl_context = ssl_context
         #: Records every session (`ctiemu serve --capture`): what the reader received, what
         #: the writer sent (decrypted, under TLS), between the peer and the listening socket.
@@ -74,6 +84,19 @@ class TServer:
         self._scopes: dict[int, trio.CancelScope] = {}
         #: Rung after each request: it may have started or stopped a switch timer.
         self._timers_changed = _Doorbell()
+        #: Where in-memory connections are served (set while `run` runs).
+        self._nursery: trio.Nursery | None = None
+
+    def now(self) -> float:
+        """The server's time, in Unix seconds: trio's clock plus the epoch. Everything the
+        server does with time (the core's timestamps and deadlines, the capture) uses it."""
+        if self.epoch is None:
+            self.epoch = time.time() - trio.current_time()
+        return self.epoch + trio.current_time()
+
+    def clock(self) -> float:
+        """The server's time (`now`), for callers that take a clock function."""
+        return self.now()
 
     def wake(self) -> None:
         """Make the timer task look at the deadlines again: call it after feeding the core or
@@ -99,10 +122,33 @@ class TServer:
         if self.ssl_context is not None:
             serving = [trio.SSLListener(lst, self.ssl_context) for lst in listeners]
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.run_timers)
-            nursery.start_soon(self.run_keepalive)
+            await nursery.start(self.run)
             task_status.started(listeners)
             await trio.serve_listeners(self.handle_stream, serving)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the server's own tasks (timers, keep-alive sweep) and serve in-memory
+        connections, until cancelled; `serve` runs it too."""
+        self.now()  # fix the epoch now, if it is to come from the wall clock
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.run_timers)
+            nursery.start_soon(self.run_keepalive)
+            self._nursery = nursery
+            try:
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self._nursery = None
+
+    async def connect_in_memory(self) -> trio.abc.Stream:
+        """A new client connection over an in-memory stream (no socket): the client's end.
+        The server serves the other end as it serves TCP connections. Needs `run` (or
+        `serve`) running; a `cti.client.Connector`, for `open_client(connect=...)`."""
+        if self._nursery is None:
+            raise RuntimeError("the server is not running (start TServer.run or serve first)")
+        client_end, server_end = trio.testing.memory_stream_pair()
+        self._nursery.start_soon(self.handle_stream, server_end)
+        return client_end
 
     async def run_keepalive(self) -> None:
         """Probe silent clients and drop those that stopped answering."""
@@ -112,18 +158,22 @@ class TServer:
         period = min(1.0, interval / 4, self.core.settings.keepalive_timeout / 4)
         while True:
             await trio.sleep(period)
-            self._ring(self.core.check_keepalive(self.clock()))
+            self._ring(self.core.check_keepalive(self.now()))
 
     async def run_timers(self) -> None:
         """Fire the switch's timers when they fall due (ring-no-answer, routing timeouts,
         after-call work) and deliver what they cause."""
         while True:
             deadline = self.core.next_deadline()
-            wait = math.inf if deadline is None else max(0.0, deadline - self.clock())
-            with trio.move_on_after(wait):
+            self.now()  # the epoch is known from here on
+            assert self.epoch is not None
+            with trio.move_on_at(math.inf if deadline is None else deadline - self.epoch):
                 await self._timers_changed.wait()
                 continue  # a request changed the timers: look again
-            self._ring(self.core.advance(self.clock()))
+            assert deadline is not None
+            # at the deadline: epoch + trio time may round to a hair before it, and a clock
+            # that only jumps (MockClock) would then never pass it
+            self._ring(self.core.advance(max(self.now(), deadline)))
 
     def _ring(self, sessions: set[Session]) -> None:
         for session in sessions:
@@ -147,8 +197,8 @@ class TServer:
             # not speak our keep-alive are never probed by us)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         except (OSError, AssertionError):
-            peer = "?"
-        session = self.core.open_session(peer, self.clock())
+            peer = "in-memory" if isinstance(raw, trio.StapledStream) else "?"
+        session = self.core.open_session(peer, self.now())
         if self.capture is not None:
             self._capture_open(session, raw)
         bell = self._bells[session.id] = _Doorbell()
@@ -170,8 +220,8 @@ class TServer:
             conn = self._captured.pop(session.id, None)
             if self.capture is not None and conn is not None:
                 by = C2S if reason == "client closed the connection" else S2C
-                self.capture.close(conn, self.clock(), by=by)
-            self._ring(self.core.close_session(session, self.clock()))
+                self.capture.close(conn, self.now(), by=by)
+            self._ring(self.core.close_session(session, self.now()))
             self._timers_changed.ring()
             await trio.aclose_forcefully(stream)
             log.info("session %d: closed (%s)", session.id, session.close_reason or reason)
@@ -184,7 +234,7 @@ class TServer:
         except (OSError, AssertionError):
             return  # not a socket: nothing to record it as
         self._captured[session.id] = self.capture.open(
-            (str(peer[0]), int(peer[1])), (str(local[0]), int(local[1])), self.clock()
+            (str(peer[0]), int(peer[1])), (str(local[0]), int(local[1])), self.now()
         )
 
     async def _read_loop(self, stream: trio.abc.Stream, session: Session) -> str:
@@ -196,8 +246,8 @@ class TServer:
             if not data:
                 return "client closed the connection"
             if self.capture is not None and session.id in self._captured:
-                self.capture.data(self._captured[session.id], C2S, bytes(data), self.clock())
-            self._ring(self.core.receive_data(session, bytes(data), self.clock()))
+                self.capture.data(self._captured[session.id], C2S, bytes(data), self.now())
+            self._ring(self.core.receive_data(session, bytes(data), self.now()))
             self._timers_changed.ring()
         return session.close_reason
 
@@ -213,7 +263,7 @@ class TServer:
             data = session.take_output()
             if data:
                 if self.capture is not None and session.id in self._captured:
-                    self.capture.data(self._captured[session.id], S2C, data, self.clock())
+                    self.capture.data(self._captured[session.id], S2C, data, self.now())
                 try:
                     await stream.send_all(data)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):

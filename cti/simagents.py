@@ -342,7 +342,7 @@ class DemoCustomers:
         """One customer dials in now; returns the network's reference of the call."""
         self.calls += 1
         ani = f"+1555{self.rng.randrange(10**7):07d}"
-        ref = self.network.inbound(self.trunk_group, ani, self.dnis, now=self.server.clock())
+        ref = self.network.inbound(self.trunk_group, ani, self.dnis, now=self.server.now())
         self.server.wake()
         log.info("demo: customer %s calls %s (%s)", ani, self.dnis, ref)
         return ref
