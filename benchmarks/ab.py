@@ -73,9 +73,12 @@ def main() -> None:
         "--ratios", default="", help="comma-separated figures that must not get worse"
     )
     parser.add_argument("--tolerance", type=float, default=0.10)
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- benchmark script args")
-    args = parser.parse_args()
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    argv = sys.argv[1:]
+    if "--" not in argv:
+        parser.error("no benchmark command after --")
+    split = argv.index("--")
+    args = parser.parse_args(argv[:split])
+    command = argv[split + 1 :]
     if not command:
         parser.error("no benchmark command after --")
     with tempfile.TemporaryDirectory(prefix="ctiemu-ab-") as tmp:
@@ -105,7 +108,7 @@ def main() -> None:
         for k in checked
         if k in figures
         and figures[k]["b_over_a"] is not None
-        and figures[k]["b_over_a"] < 1 - args.tolerance  # type: ignore[operator]
+        and figures[k]["b_over_a"] < 1 - args.tolerance
     ]
     missing = [k for k in checked if k not in figures]
     print(

@@ -3,7 +3,7 @@ with our generated Lua dissector, on the same generated file, in the same run.
 
     python benchmarks/replay.py [--frames 100000] [--sessions 200] [--rounds 3]
 
-The capture is written with protocol.pcap.PcapWriter into a temporary directory: many agent
+The capture is written with cti.capture.pcap.PcapWriter into a temporary directory: many agent
 sessions, interleaved in time (RegisterClient, RegisterAddress, then calls out and in:
 RequestMakeCall with UserData, EventDialing / Ringing / Established / Released with UserData,
 RequestAnswerCall, RequestReleaseCall), about one segment in six carrying several frames and
@@ -11,7 +11,7 @@ one frame in eight split across two segments.
 
 What is timed, on the same file:
 - decode (in process): `read_sessions` then every JSON line of `ctiemu decode --json`, written
-  to /dev/null; this is `cti.decode.run` minus interpreter start-up;
+  to /dev/null; this is `cti.capture.decode.run` minus interpreter start-up;
 - decode (subprocess): `ctiemu decode --json FILE > /dev/null`, start-up included;
 - tshark: `tshark -r FILE -X lua_script:ctiemu.lua -T json -J ctiemu > /dev/null`. The fair
   equivalent of decoding every message: tshark reassembles the TCP streams, runs the dissector
@@ -53,7 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks
 
 from tserver import start_tserver, stop_process
 
-from cti.decode import json_lines, write_lines
+from cti.capture.decode import json_lines, write_lines
+from cti.capture.pcap import C2S, S2C, PcapWriter, read_sessions
 from protocol.codec import encode
 from protocol.dissector import render_lua
 from protocol.enums import AddressInfoType, CallState, CallType, DNRole, RegisterMode
@@ -71,7 +72,6 @@ from protocol.messages import (
     RequestRegisterClient,
     RequestReleaseCall,
 )
-from protocol.pcap import C2S, S2C, PcapWriter, read_sessions
 from protocol.values import ConnID, KVList
 
 SERVER = ("10.1.0.1", 7000)
@@ -358,7 +358,7 @@ async def drive_calls(port: int, frames: int) -> None:
 def measure_replay(tmp: Path, frames: int) -> dict[str, Any]:
     """Record a capture of >= `frames` frames from a real server, replay it against a fresh
     one: messages/s, and whether the replay matched."""
-    from cti.replay import replay_sessions
+    from cti.capture.replay import replay_sessions
 
     config, capture = tmp / "replay.toml", tmp / "recorded.pcap"
     replay_config(config)

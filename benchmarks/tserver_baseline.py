@@ -8,7 +8,7 @@ with protocol.codec.encode: the same sizes the T-Server sends in the benchmark. 
 (a client sent b"G"; b"P" pauses), a generator task makes "calls" as fast as it can: each call
 appends its six frames to every connection's pending list and rings that connection's writer,
 then checkpoints. Each connection's one writer task, when rung, sends all
-its pending frames in one send_all (cti/server.py's policy). A bound on the bytes pending over
+its pending frames in one send_all (cti/server/edge.py's policy). A bound on the bytes pending over
 all connections holds the generator back when clients fall behind, so memory stays flat.
 
     python benchmarks/tserver_baseline.py [--host 127.0.0.1] [--port 0]

@@ -21,9 +21,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from captures.scenarios import CAPTURES, Capture, run  # noqa: E402
-from cti.cli import build_server, run_server  # noqa: E402
-from cti.config import load_config  # noqa: E402
-from protocol.pcap import PcapWriter, read_sessions  # noqa: E402
+from cti.capture.pcap import PcapWriter, read_sessions  # noqa: E402
+from cti.server.build import build_server, run_server  # noqa: E402
+from cti.server.config import load_config  # noqa: E402
 
 CONFIG = "corpus.toml"
 BEGIN, END = "<!-- BEGIN GENERATED (python captures/make.py) -->", "<!-- END GENERATED -->"

@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 import trio
 
 from cti.client import ClientConnection, Incoming, TClient, TServerError, open_client
-from cti.core import SimService
 from protocol.codec import encode
 from protocol.enums import (
     AddressInfoType,
     AgentWorkMode,
     ForwardMode,
     RegisterMode,
+    SimService,
     TreatmentType,
 )
 from protocol.messages import (

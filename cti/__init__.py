@@ -1,6 +1,6 @@
 """cti: the T-Server (sans-IO core and trio edge), its client library and the command line.
 
-cti.core holds every client-facing behaviour with no I/O; cti.server is the thin trio edge;
+cti.server.core holds every client-facing behaviour with no I/O; cti.server is the thin trio edge;
 cti.client is the library clients (and our own applications) use; cti.cli is `ctiemu`.
 """
 

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import trio
 from runner import positive_int, run
 
-from cti.cli import server_address
+from cti.capture.present import format_event
+from cti.cli.common import server_address
 from cti.client import ConnectionLost, TClient, TServerError, open_client
-from cti.present import format_event
 from protocol.messages import (
     EventReleased,
     EventRinging,

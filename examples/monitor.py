@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from runner import positive_int, run
 
-from cti.cli import server_address
+from cti.cli.common import server_address
 from cti.client import TClient, open_client
 from protocol.enums import RegisterMode
 from protocol.messages import Event, EventRegistered, EventServerInfo

@@ -598,3 +598,19 @@ class MonitorNextCallType(IntEnum):
 
     OneCall = 0  #: the next call only
     AllCalls = 1  #: every call until cancelled
+
+
+class SimService(IntEnum):
+    """PrivateMsgID values of ctiemu's simulation control (RequestPrivateService). Parameters
+    travel in UserData; docs/tserver.md lists them."""
+
+    Inbound = 9001  #: a caller dials in: TrunkGroup, ANI, DNIS, [UserData], [Patience]
+    Answer = 9002  #: the far end of ConnID answers: [Kind person|machine|fax|modem], [Talk]
+    Busy = 9003  #: the far end of ConnID is busy
+    HangUp = 9004  #: the far end of ConnID hangs up
+    Digits = 9005  #: the far end of ConnID presses Digits
+    TrunkDown = 9006  #: TrunkGroup's link fails
+    TrunkUp = 9007  #: TrunkGroup's link comes back
+    OutOfService = 9008  #: ThisDN goes out of service
+    BackInService = 9009  #: ThisDN comes back in service
+    Trace = 9010  #: frame trace of session Session (default: this one) On 1 / 0

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import trio
 
-from cti.capture import Tap
-from cti.cli import main, run_server
+from cti.capture.pcap import C2S, S2C, CtiSession, PcapWriter, read_sessions
+from cti.capture.tap import Tap
+from cti.cli.main import main
 from cti.client import TClient, open_client
-from cti.config import default_config
+from cti.server.build import run_server
+from cti.server.config import default_config
 from protocol.codec import encode
 from protocol.messages import (
     CallEvent,
@@ -32,7 +34,6 @@ from protocol.messages import (
     RequestRegisterClient,
     RequestReleaseCall,
 )
-from protocol.pcap import C2S, S2C, CtiSession, PcapWriter, read_sessions
 from tests.test_cli import CTIEMU, ENV
 
 LIMIT = 15  # seconds, real time

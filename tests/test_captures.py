@@ -16,10 +16,10 @@ import pytest
 import trio
 
 from captures.scenarios import CAPTURES
-from cti.config import load_config
-from cti.replaycli import index_config, replay_file
+from cti.capture.pcap import read_sessions
+from cti.cli.replay import index_config, replay_file
+from cti.server.config import load_config
 from protocol.dissector import render_lua
-from protocol.pcap import read_sessions
 
 HERE = Path(__file__).resolve().parent.parent / "captures"
 FILES = sorted(HERE.glob("*.pcap"))

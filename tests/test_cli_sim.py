@@ -79,7 +79,7 @@ def test_service_commands_and_their_refusals(server: str) -> None:  # noqa: F811
 
 
 def test_check_config(tmp_path: Path) -> None:
-    good = ctiemu("check-config", "cti/default.toml")
+    good = ctiemu("check-config", "cti/server/default.toml")
     assert good.returncode == 0 and "OK: 10 extensions" in good.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text('[server]\nport = 7000\n\n[[switch.queue]]\ndn = "7001"\ncolour = "red"\n')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cti.config import ConfigError, ServerConfig, locate, parse_config
+from cti.server.config import ConfigError, ServerConfig, locate, parse_config
 
 GOOD = """\
 [server]

@@ -19,7 +19,7 @@ def _settings(text: str) -> list[str]:
 
 
 def test_the_documented_default_is_the_embedded_one() -> None:
-    embedded = resources.files("cti").joinpath("default.toml").read_text()
+    embedded = resources.files("cti.server").joinpath("default.toml").read_text()
     shown = DOC.split("## The embedded default", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
     expected = [re.sub(r"\s+#.*$", "", line) for line in _settings(embedded)]
     assert _settings(shown) == expected
@@ -28,7 +28,7 @@ def test_the_documented_default_is_the_embedded_one() -> None:
 def test_every_key_is_documented() -> None:
     from dataclasses import fields
 
-    from cti.config import ApplicationConfig, ServerConfig
+    from cti.server.config import ApplicationConfig, ServerConfig
     from hw.simnet import NetworkProfile
     from switch.config import QueueConfig, RoutingPointConfig, TrunkGroupConfig
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 
 import trio
 
-from cti.cli import run_server
-from cti.config import Config, default_config
+from cti.server.build import run_server
+from cti.server.config import Config, default_config
 from protocol.codec import decode, encode
 from protocol.framer import Framer
 from protocol.messages import (

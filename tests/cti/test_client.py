@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from cti.client import ConnectionLost, TClient, TServerError, open_client
-from cti.config import parse_config
+from cti.server.config import parse_config
 from protocol.codec import encode
 from protocol.enums import RegisterMode
 from protocol.errors import ErrorCode

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from cti.core import ServerIdentity, Session, TServerCore
+from cti.server.core import ServerIdentity, Session, TServerCore
 from protocol.codec import decode, encode
 from protocol.enums import RegisterMode
 from protocol.errors import ErrorCode

@@ -13,12 +13,12 @@ from xml.etree import ElementTree
 
 import trio
 
-from cti.cli import run_server
+from cti.capture.replay import C2S, S2C, replay_sessions
 from cti.client import open_client
-from cti.config import Config, default_config
-from cti.core import SimService
-from cti.replay import C2S, S2C, replay_sessions
+from cti.server.build import run_server
+from cti.server.config import Config, default_config
 from protocol.codec import decode
+from protocol.enums import SimService
 from protocol.framer import Framer
 from protocol.messages import (
     EventEstablished,

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from cti.cli import run_server
 from cti.client import TClient, TServerError, open_client
-from cti.config import default_config
+from cti.server.build import run_server
+from cti.server.config import default_config
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
@@ -139,7 +139,7 @@ timeout_seconds = 0.3
 async def test_routing_timeout_and_acd_delivery_in_real_time(nursery: trio.Nursery) -> None:
     """Nobody routes the call: after the routing point's timeout the switch default-routes it to
     the queue, which hands it to the ready agent; the timer runs in the server's own task."""
-    from cti.config import parse_config
+    from cti.server.config import parse_config
     from protocol.messages import RequestAgentLogin, RequestAgentReady
 
     config = parse_config(ROUTING_CONFIG, "<test>")

@@ -10,8 +10,8 @@ from typing import TypeVar
 
 import pytest
 
-from cti.config import ApplicationConfig, DNSet, ServerConfig
-from cti.core import ServerIdentity, Session, SimService, TServerCore
+from cti.server.config import ApplicationConfig, DNSet, ServerConfig
+from cti.server.core import ServerIdentity, Session, TServerCore
 from hw.simnet import NetworkProfile, SimulatedNetwork
 from protocol.codec import decode, encode
 from protocol.enums import (
@@ -21,6 +21,7 @@ from protocol.enums import (
     CallState,
     MessageType,
     RegisterMode,
+    SimService,
     TreatmentType,
 )
 from protocol.errors import ErrorCode

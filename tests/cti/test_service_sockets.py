@@ -19,9 +19,9 @@ import pytest
 import trio
 import trustme
 
-from cti.cli import run_server
 from cti.client import open_client
-from cti.config import ApplicationConfig, Config, ServerConfig, default_config
+from cti.server.build import run_server
+from cti.server.config import ApplicationConfig, Config, ServerConfig, default_config
 from protocol.codec import decode, encode
 from protocol.enums import AddressInfoType, RegisterMode
 from protocol.errors import ErrorCode

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from cti.core import ServerIdentity, Session, TServerCore
+from cti.server.core import ServerIdentity, Session, TServerCore
 from hw.simnet import NetworkProfile, SimulatedNetwork
 from protocol.codec import decode, encode
 from protocol.enums import RegisterMode

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 import trio
 import trio.testing
 
-from cti.cli import build_server
 from cti.client import TClient, TServerError, open_client
-from cti.config import parse_config
-from cti.core import SimService
-from cti.server import TServer
+from cti.server.build import build_server
+from cti.server.config import parse_config
+from cti.server.edge import TServer
 from protocol.codec import encode
-from protocol.enums import AgentWorkMode
+from protocol.enums import AgentWorkMode, SimService
 from protocol.messages import (
     Event,
     EventAgentNotReady,

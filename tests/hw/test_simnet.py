@@ -126,7 +126,7 @@ def test_inbound_caller_waits_then_hangs_up_unless_answered() -> None:
 
 
 def test_customer_kinds_are_fixed_per_number_and_weighted() -> None:
-    from cti.config import parse_config
+    from cti.server.config import parse_config
 
     config = parse_config(
         """
@@ -166,7 +166,7 @@ weight = 1
 def test_bad_customer_kinds_are_refused() -> None:
     import pytest
 
-    from cti.config import parse_config
+    from cti.server.config import parse_config
     from switch.config import ConfigError
 
     for bad in ('weight = 0\nname = "x"', 'name = "x"\nseed = 3', 'name = "x"\nbusy = 2.0'):

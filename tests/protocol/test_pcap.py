@@ -1,4 +1,4 @@
-"""protocol.pcap: reading pcap and pcapng, our TCP reassembly, ctiemu sessions, PcapWriter.
+"""cti.capture.pcap: reading pcap and pcapng, our TCP reassembly, ctiemu sessions, PcapWriter.
 
 Packets are built with scapy (so the headers are someone else's idea of right) and put in files
 by the small pcap / pcapng writers below, in every byte order, resolution and link type the
@@ -21,10 +21,7 @@ from scapy.layers.inet import IP, TCP, UDP, IPOption_NOP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
 from scapy.layers.l2 import Dot1Q, Ether
 
-from protocol.codec import encode
-from protocol.dissector import render_lua
-from protocol.messages import Control, Message, Request
-from protocol.pcap import (
+from cti.capture.pcap import (
     ACK,
     C2S,
     S2C,
@@ -36,6 +33,9 @@ from protocol.pcap import (
     read_sessions,
     reassemble,
 )
+from protocol.codec import encode
+from protocol.dissector import render_lua
+from protocol.messages import Control, Message, Request
 from tests.protocol.samples import SAMPLES
 
 CLIENT, SERVER = ("10.0.0.1", 40123), ("10.0.0.2", 7000)
@@ -428,7 +428,7 @@ def test_gap_never_filled_stops_that_direction() -> None:
         f"c2s: bytes 100 to 150 of the stream were never captured; {len(c2s) - 150} bytes "
         "after the gap are not read"
     ]
-    from protocol.pcap import session_of
+    from cti.capture.pcap import session_of
 
     session = session_of(stream)
     assert session.gaps[0] == stream.gaps[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cti.cli import main
+from cti.cli.main import main
 from hw.cpd import CallProgressDetector, CpdConfig, CpdConfigError, CpdKind, load_cpd_config
 from hw.cpd.amd import GreetingAmd
 from hw.cpd.baseline import EnergyCadenceDetector

@@ -1,6 +1,6 @@
 """The configuration file: one TOML document for the server and the switch.
 
-`load_config(path)` reads a file, `default_config()` the embedded default (cti/default.toml).
+`load_config(path)` reads a file, `default_config()` the embedded default (cti/server/default.toml).
 Errors are ConfigError naming the file and the key that is wrong.
 """
 
@@ -280,5 +280,5 @@ def load_config(path: str | Path) -> Config:
 
 
 def default_config() -> Config:
-    text = resources.files("cti").joinpath("default.toml").read_text(encoding="utf-8")
+    text = resources.files("cti.server").joinpath("default.toml").read_text(encoding="utf-8")
     return parse_config(text, "<embedded default>")

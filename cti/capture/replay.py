@@ -1,6 +1,6 @@
 """Replay recorded CTI sessions against a live T-Server and compare what comes back.
 
-The input is the sessions of a capture (protocol.pcap.read_sessions: per TCP connection, the
+The input is the sessions of a capture (cti.capture.pcap.read_sessions: per TCP connection, the
 frames both ways with their times). Every recorded client session gets a live connection. The
 records of all sessions are walked in capture time order: a server->client record waits for the
 next message on its live connection and compares the two; a client->server record is sent
@@ -18,7 +18,7 @@ Comparison normalises what legitimately differs between two runs, consistently:
   simulated network's call references.
 KeepAlive probes and answers are timing, not behaviour: they are skipped both ways.
 
-The engine is `replay_sessions(...)`; `ctiemu replay` is the command around it (cti/replaycli).
+The engine is `replay_sessions(...)`; `ctiemu replay` is the command around it (cti.cli.replay).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ _BOUND_KEYS = frozenset({"conn-id", "Ref"})
 
 
 class RecordLike(Protocol):
-    """One recorded frame (protocol.pcap.Record)."""
+    """One recorded frame (cti.capture.pcap.Record)."""
 
     direction: str
     time: float
@@ -75,7 +75,7 @@ class RecordLike(Protocol):
 
 
 class SessionLike(Protocol):
-    """One recorded connection (protocol.pcap.CtiSession). When it has an `end` (the time the
+    """One recorded connection (cti.capture.pcap.CtiSession). When it has an `end` (the time the
     recorded connection closed), the live one is closed at that point of the timeline."""
 
     client: tuple[str, int]

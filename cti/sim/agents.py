@@ -10,7 +10,8 @@ LoadStats counts what they all see: calls, events, request-to-event latencies (f
 request to receiving the event that carries its ReferenceID) and EventErrors by code.
 
 DemoCustomers is the demo's public network side: a customer calls the queue through a simulated
-trunk group about every ten seconds (SimulatedNetwork.inbound, then TServer.wake).
+trunk group about every ten seconds, by simulation control (RequestPrivateService Inbound), as
+any client allowed to simulate would.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ from dataclasses import dataclass, field
 import trio
 
 from cti.client import ConnectionLost, TClient, TServerError
-from cti.server import TServer
-from hw.simnet import SimulatedNetwork
-from protocol.enums import AgentWorkMode
+from protocol.enums import AgentWorkMode, SimService
 from protocol.messages import (
     CallEvent,
     Event,
@@ -43,11 +42,12 @@ from protocol.messages import (
     RequestAgentReady,
     RequestAnswerCall,
     RequestMakeCall,
+    RequestPrivateService,
     RequestReleaseCall,
 )
-from protocol.values import ConnID
+from protocol.values import ConnID, KVList
 
-log = logging.getLogger("ctiemu.simagents")
+log = logging.getLogger("ctiemu.sim")
 
 
 @dataclass
@@ -318,37 +318,42 @@ class Callers:
 
 class DemoCustomers:
     """Customers who call `dnis` from the simulated public network about every `interval`
-    seconds, through the trunk group `trunk_group` driven by `network`."""
+    seconds, through the trunk group `trunk_group`: each one is a RequestPrivateService
+    (simulation control, Inbound) on `client`, connected as an application allowed to simulate,
+    exactly as `ctiemu sim inbound` or any other client would do it."""
 
     def __init__(
         self,
-        server: TServer,
-        network: SimulatedNetwork,
+        client: TClient,
         *,
         trunk_group: str,
         dnis: str,
         interval: float = 10.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.server = server
-        self.network = network
+        self.client = client
         self.trunk_group = trunk_group
         self.dnis = dnis
         self.interval = interval
         self.rng = rng or random.Random()
         self.calls = 0
 
-    def call_now(self) -> str:
-        """One customer dials in now; returns the network's reference of the call."""
+    async def call_now(self) -> Event:
+        """One customer dials in now; returns the server's answer (EventACK; an EventError
+        raises TServerError)."""
         self.calls += 1
         ani = f"+1555{self.rng.randrange(10**7):07d}"
-        ref = self.network.inbound(self.trunk_group, ani, self.dnis, now=self.server.now())
-        self.server.wake()
-        log.info("demo: customer %s calls %s (%s)", ani, self.dnis, ref)
-        return ref
+        params = KVList([("TrunkGroup", self.trunk_group), ("ANI", ani), ("DNIS", self.dnis)])
+        answer = await self.client.request(
+            RequestPrivateService(
+                this_dn="", private_msg_id=int(SimService.Inbound), user_data=params
+            )
+        )
+        log.info("demo: customer %s calls %s", ani, self.dnis)
+        return answer
 
     async def run(self) -> None:
         """Call at once, then about every `interval` seconds, until cancelled."""
         while True:
-            self.call_now()
+            await self.call_now()
             await trio.sleep(self.rng.uniform(0.8, 1.2) * self.interval)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from cti.cli.common import client_options, run_client
 from cti.client import open_client
-from cti.config import ConfigError, load_config
-from cti.core import SimService
+from cti.server.config import ConfigError, load_config
+from protocol.enums import SimService
 from protocol.messages import (
     EventPrivateInfo,
     EventServerInfo,
@@ -59,7 +60,7 @@ def _pair(text: str) -> tuple[str, str | int]:
     return key, int(value) if value.lstrip("-").isdigit() else value
 
 
-def add_parsers(commands: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parsers(commands: Any) -> None:
     """Add `sim`, `trace`, `stats` and `check-config` to the ctiemu command line."""
     sim = commands.add_parser("sim", help="simulation control: make the outside world act")
     actions = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
@@ -97,6 +98,7 @@ def add_parsers(commands: Any, client_options: Callable[[argparse.ArgumentParser
         sub.add_argument("--app", default="ctiemu-sim", help="application name to connect as")
         sub.add_argument("--password", help="its password, if the configuration sets one")
         client_options(sub)
+        sub.set_defaults(run=partial(run_client, run))
 
     trace = commands.add_parser("trace", help="switch a session's frame trace on or off")
     trace.add_argument("state", choices=("on", "off"))
@@ -104,12 +106,15 @@ def add_parsers(commands: Any, client_options: Callable[[argparse.ArgumentParser
     trace.add_argument("--app", default="ctiemu-sim")
     trace.add_argument("--password")
     client_options(trace)
+    trace.set_defaults(run=partial(run_client, run))
 
     stats = commands.add_parser("stats", help="print the server's statistics (QueryServer)")
     client_options(stats)
+    stats.set_defaults(run=partial(run_client, run))
 
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", metavar="FILE")
+    check.set_defaults(run=lambda args: check_config(args.file))
 
 
 def check_config(path: str) -> int:

@@ -1,7 +1,7 @@
 """`ctiemu load`: a load generator on the client library.
 
-N simulated agents (one client connection each, cti.simagents.AgentBot) log in to one ACD
-queue; callers (cti.simagents.Callers, one connection) call the queue at a fixed rate, open
+N simulated agents (one client connection each, cti.sim.agents.AgentBot) log in to one ACD
+queue; callers (cti.sim.agents.Callers, one connection) call the queue at a fixed rate, open
 loop and evenly spread, for a duration; agents answer, talk, release. Without --server the
 T-Server runs in the same process, on 127.0.0.1 and a port the OS picks, with a configuration
 generated for the run. A progress line goes to stderr once a second, the summary to stdout (one
@@ -12,16 +12,28 @@ request-to-event latency p50/p99 and EventErrors by code.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TextIO
 
 import trio
 
+from cti.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    client_options,
+    run_client,
+    set_on_signal,
+)
 from cti.client import TServerError, open_client
-from cti.config import Config, ServerConfig
-from cti.simagents import AgentBot, AgentSpec, Callers, LoadStats
+from cti.server.build import run_server
+from cti.server.config import Config, ServerConfig
+from cti.sim.agents import AgentBot, AgentSpec, Callers, LoadStats
 from protocol.errors import ErrorCode
 from switch.config import AgentConfig, QueueConfig, SwitchConfig
 
@@ -63,7 +75,7 @@ def _positive(kind: type[int] | type[float]) -> Any:
     return parse
 
 
-def add_parser(commands: Any, client_options: Any) -> None:
+def add_parsers(commands: Any) -> None:
     load = commands.add_parser(
         "load",
         help="drive a T-Server with simulated agents and callers; print a summary",
@@ -117,6 +129,7 @@ def add_parser(commands: Any, client_options: Any) -> None:
         help="caller extensions, e.g. 3001-3020 (default: 3001 up, enough for the rate)",
     )
     client_options(load, default_server=None, json_help="print the summary as one JSON line")
+    load.set_defaults(run=partial(run_client, _load))
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,3 +390,32 @@ def _print_progress(stats: LoadStats, elapsed: float, rate: float, out: TextIO) 
         f"{rate:8.1f} events/s  errors {errors} "
     )
     out.flush()
+
+
+async def _load(args: argparse.Namespace) -> int:
+    try:
+        plan = plan_from_args(args)
+    except ValueError as exc:
+        print(f"ctiemu: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    stop = trio.Event()  # Ctrl-C or SIGTERM: stop placing calls, finish, print the summary
+    result: dict[str, object] | None = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(set_on_signal, stop)
+        try:
+            if args.server is not None:
+                host, port = args.server
+                result = await run_load(host, port, plan, progress=sys.stderr, stop=stop)
+            else:
+                listeners: list[trio.SocketListener] = await nursery.start(
+                    run_server, config_for(plan)
+                )
+                port = listeners[0].socket.getsockname()[1]
+                result = await run_load("127.0.0.1", port, plan, progress=sys.stderr, stop=stop)
+        except LoadError as exc:
+            print(f"ctiemu: {exc}", file=sys.stderr)
+        nursery.cancel_scope.cancel()
+    if result is None:
+        return EXIT_REFUSED
+    print(json.dumps(result) if args.json else format_summary(result), flush=True)
+    return EXIT_OK

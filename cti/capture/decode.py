@@ -1,4 +1,5 @@
-"""`ctiemu decode FILE [--json] [--port N]`: print the ctiemu sessions of a pcap/pcapng capture.
+"""The ctiemu sessions of a pcap/pcapng capture as lines: what `ctiemu decode FILE [--json]
+[--port N]` prints (the command itself is cti.cli.capture).
 
 Readable output, per session a header line and one line per message:
 
@@ -20,30 +21,15 @@ holds no ctiemu session.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
-from cti.present import format_message
-from protocol.pcap import C2S, CaptureError, CtiSession, Endpoint, read_sessions
+from cti.capture.pcap import C2S, CtiSession, Endpoint
+from cti.capture.present import format_message
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 _BATCH = 2000  # lines per write
-
-
-def add_parsers(commands: Any) -> None:
-    """Add `decode` to the ctiemu command line."""
-    sub = commands.add_parser("decode", help="print the ctiemu sessions of a pcap/pcapng file")
-    sub.add_argument("file", metavar="FILE", help="a pcap or pcapng capture")
-    sub.add_argument("--json", action="store_true", help="print JSON lines")
-    sub.add_argument(
-        "--port", type=int, metavar="N", help="only connections whose server port is N"
-    )
 
 
 def endpoint_text(endpoint: Endpoint) -> str:
@@ -124,17 +110,3 @@ def write_lines(lines: Iterator[str], out: TextIO) -> None:
         batch.append("")
         out.write("\n".join(batch))
     out.flush()
-
-
-def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    try:
-        sessions = read_sessions(args.file, port=args.port)
-    except CaptureError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    lines = json_lines(sessions) if args.json else text_lines(sessions)
-    try:
-        write_lines(lines, out if out is not None else sys.stdout)
-    except BrokenPipeError:  # `ctiemu decode f.pcap | head`: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return EXIT_OK

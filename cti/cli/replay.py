@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -26,14 +25,15 @@ from typing import Any
 
 import trio
 
-from cti.config import Config, ConfigError, load_config
-from cti.replay import ReplayResult, junit, replay_sessions
-from protocol.pcap import CaptureError, CtiSession, read_sessions
+from cti.capture.pcap import CaptureError, CtiSession, read_sessions
+from cti.capture.replay import ReplayResult, junit, replay_sessions
+from cti.cli.common import server_address
+from cti.server.config import Config, ConfigError, load_config
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
-def add_parsers(commands: Any, server_address: Callable[[str], tuple[str, int]]) -> None:
+def add_parsers(commands: Any) -> None:
     replay = commands.add_parser(
         "replay", help="replay captured client sessions against a server and compare"
     )
@@ -52,6 +52,7 @@ def add_parsers(commands: Any, server_address: Callable[[str], tuple[str, int]])
     )
     replay.add_argument("--port", type=int, help="the recorded server's TCP port, if ambiguous")
     replay.add_argument("-q", "--quiet", action="store_true", help="print only the verdicts")
+    replay.set_defaults(run=main)
 
 
 def index_config(capture: Path) -> Path | None:
@@ -81,7 +82,7 @@ async def replay_file(
     if server is not None:
         return await replay_sessions(sessions, *server, source=source, timeout=timeout)
     assert config is not None
-    from cti.cli import run_server
+    from cti.server.build import run_server
 
     config = replace(config, server=replace(config.server, host="127.0.0.1", port=0))
     async with trio.open_nursery() as nursery:
@@ -123,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
                     )
                 )
             except (OSError, BaseExceptionGroup) as exc:
-                from cti.cli import exception_leaves
+                from cti.cli.common import exception_leaves
 
                 inner = list(exception_leaves(exc))
                 if not all(isinstance(e, OSError) for e in inner):

@@ -18,16 +18,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any, Protocol, runtime_checkable
 
-from cti.config import ApplicationConfig, ServerConfig
+from cti.server.config import ApplicationConfig, ServerConfig
 from protocol.codec import decode, encode
 from protocol.enums import (
     AddressInfoType,
     AddressType,
     AgentWorkMode,
     RegisterMode,
+    SimService,
     TreatmentType,
 )
 from protocol.errors import ErrorCode, FrameError, MessageError
@@ -108,22 +108,6 @@ from switch.trunks import AnswerKind, LinkDown, LinkUp, TrunkDriver
 
 log = logging.getLogger("ctiemu.core")
 trace_log = logging.getLogger("ctiemu.trace")
-
-
-class SimService(IntEnum):
-    """PrivateMsgID values of ctiemu's simulation control (RequestPrivateService). Parameters
-    travel in UserData; docs/tserver.md lists them."""
-
-    Inbound = 9001  #: a caller dials in: TrunkGroup, ANI, DNIS, [UserData], [Patience]
-    Answer = 9002  #: the far end of ConnID answers: [Kind person|machine|fax|modem], [Talk]
-    Busy = 9003  #: the far end of ConnID is busy
-    HangUp = 9004  #: the far end of ConnID hangs up
-    Digits = 9005  #: the far end of ConnID presses Digits
-    TrunkDown = 9006  #: TrunkGroup's link fails
-    TrunkUp = 9007  #: TrunkGroup's link comes back
-    OutOfService = 9008  #: ThisDN goes out of service
-    BackInService = 9009  #: ThisDN comes back in service
-    Trace = 9010  #: frame trace of session Session (default: this one) On 1 / 0
 
 
 @runtime_checkable

@@ -2,9 +2,9 @@
 
 Thin by design (like trio-websocket's server): one nursery per connection with a reader that
 feeds the sans-IO core and a writer that sends everything pending for the session in one write.
-All behaviour lives in cti.core; the edge adds the timer task (switch timers, driver reports),
-the keep-alive sweep, optional TLS, and the immediate cancellation of a connection the core
-aborts (a slow reader, a client that stopped answering keep-alives).
+All behaviour lives in cti.server.core; the edge adds the timer task (switch timers, driver
+reports), the keep-alive sweep, optional TLS, and the immediate cancellation of a connection the
+core aborts (a slow reader, a client that stopped answering keep-alives).
 
 One clock: the server's time is trio's clock plus a wall-clock epoch (`TServer.now()`), and
 its timer task sleeps on trio's clock until the core's next deadline. So a whole server, its
@@ -26,8 +26,8 @@ import time
 import trio
 import trio.testing
 
-from cti.core import Session, TServerCore
-from protocol.pcap import C2S, S2C, PcapWriter
+from cti.capture.pcap import C2S, S2C, PcapWriter
+from cti.server.core import Session, TServerCore
 
 log = logging.getLogger("ctiemu.server")
 

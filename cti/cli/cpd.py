@@ -40,6 +40,7 @@ def add_parsers(commands: Any) -> None:
     cpd.add_argument(
         "--all", action="store_true", help="print every result, not only the call's outcome"
     )
+    cpd.set_defaults(run=run)
 
 
 def analyse(

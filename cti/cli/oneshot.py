@@ -16,12 +16,14 @@ import argparse
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import trio
 
+from cti.capture.present import printer
+from cti.cli.common import client_options, run_client
 from cti.client import TClient, TServerError, open_client
-from cti.present import printer
 from protocol.enums import AddressInfoType, AgentWorkMode
 from protocol.errors import ErrorCode
 from protocol.messages import (
@@ -105,7 +107,7 @@ def dtmf_digits(text: str) -> str:
 # Parsers
 
 
-def add_parsers(commands: Any, client_options: Callable[..., None]) -> None:
+def add_parsers(commands: Any) -> None:
     """Add the one-shot commands to the `ctiemu` sub-command parser."""
 
     def one_shot(
@@ -128,7 +130,7 @@ def add_parsers(commands: Any, client_options: Callable[..., None]) -> None:
             help="also print the DN's events arriving this long after the answer (default 0.3)",
         )
         client_options(sub)
-        sub.set_defaults(run=run_one_shot, build=build)
+        sub.set_defaults(run=partial(run_client, run_one_shot), build=build)
         return sub
 
     agent = commands.add_parser("agent", help="log an agent in or out, make it ready or not")

@@ -1,0 +1,7 @@
+"""`python -m cti.cli ...` runs `ctiemu ...`."""
+
+import sys
+
+from cti.cli.main import main
+
+sys.exit(main())
