@@ -73,33 +73,31 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The ctiemu parser. The module of `command` (None: every command's) registers its full
-    sub-parsers; every other command is a placeholder that shows in --help."""
+def build_parser(*commands_to_load: str) -> argparse.ArgumentParser:
+    """The ctiemu parser. The modules of `commands_to_load` register their full sub-parsers;
+    every other command is a placeholder that shows in --help with its one-line help."""
     parser = argparse.ArgumentParser(
         prog="ctiemu", description="Telephony switch and CTI protocol emulator."
     )
     parser.add_argument("--version", action="version", version=f"ctiemu {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    loaded = {COMMANDS[command][0]} if command is not None else {m for m, _ in COMMANDS.values()}
-    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):  # in table order
-        if module in loaded:
-            importlib.import_module(f"cti.cli.{module}").add_parsers(commands)
+    for module in dict.fromkeys(COMMANDS[name][0] for name in commands_to_load):
+        importlib.import_module(f"cti.cli.{module}").add_parsers(commands)
     registered = set(commands.choices)
     for name, (_module, help_text) in COMMANDS.items():
         if name not in registered:
             commands.add_parser(name, help=help_text)
     # list them in the table's order, whichever module registered them
-    actions = commands._choices_actions
-    actions.sort(key=lambda action: list(COMMANDS).index(action.dest))
+    order = list(COMMANDS)
+    commands._choices_actions.sort(key=lambda action: order.index(action.dest))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = _chosen(arguments)
-    args = build_parser(command).parse_args(arguments)
+    args = build_parser(*([command] if command else [])).parse_args(arguments)
     logging.basicConfig(
         level=logging.DEBUG
         if args.verbose
