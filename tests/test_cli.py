@@ -37,12 +37,12 @@ def server() -> Iterator[str]:
         yield address
     finally:
         proc.terminate()
-        assert proc.wait(timeout=10) == 0  # SIGTERM is a clean shutdown
+        assert proc.wait(timeout=60) == 0  # SIGTERM is a clean shutdown
 
 
 def test_version() -> None:
     out = subprocess.run(
-        [*CTIEMU, "--version"], capture_output=True, text=True, timeout=30, check=False
+        [*CTIEMU, "--version"], capture_output=True, text=True, timeout=120, check=False
     )
     assert out.returncode == 0
     assert re.fullmatch(r"ctiemu \d+\.\d+\.\d+\n", out.stdout)
@@ -64,7 +64,7 @@ def test_call_shows_up_in_monitor(server: str) -> None:
         [*CTIEMU, "call", "1001", "1002", "--timeout", "0.5", "--server", server],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert call.returncode == 0, call.stderr
@@ -72,7 +72,7 @@ def test_call_shows_up_in_monitor(server: str) -> None:
     assert [line.split()[1] for line in lines] == ["EventDialing", "EventReleased"]
     assert all(" 1001 " in line for line in lines)
 
-    out, _ = monitor.communicate(timeout=30)
+    out, _ = monitor.communicate(timeout=120)
     assert monitor.returncode == 0
     events = [json.loads(line) for line in out.splitlines()]
     assert [(e["event"], e["this_dn"]) for e in events] == [
@@ -90,7 +90,7 @@ def test_call_to_unknown_dn_is_refused(server: str) -> None:
         [*CTIEMU, "call", "1001", "5555", "--server", server],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert call.returncode == 1
@@ -103,7 +103,7 @@ def test_unreachable_server() -> None:
         [*CTIEMU, "call", "1001", "1002", "--server", "127.0.0.1:1"],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert call.returncode == 3
@@ -120,7 +120,7 @@ def test_bad_config_names_key(tmp_path: object) -> None:
         [*CTIEMU, "serve", "--config", str(path)],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert out.returncode == 2
@@ -134,7 +134,7 @@ def test_dissector_command_prints_the_generated_lua() -> None:
         [*CTIEMU, "dissector", "--port", "7100"],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert out.returncode == 0

@@ -25,7 +25,7 @@ from tests.cti.test_server import server_port
 
 __all__ = ["ctiemu", "server_port"]
 
-LIMIT = 20  # seconds, real time, per test
+LIMIT = 90  # seconds, real time, per test: wide, these start Python processes on a shared machine
 QUICK = "0.1"  # --wait for commands whose events all come with the answer (default 0.3)
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 

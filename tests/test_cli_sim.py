@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.test_cli import CTIEMU, ENV, server  # noqa: F401  (the server fixture)
 
 
-def ctiemu(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def ctiemu(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CTIEMU, *args], capture_output=True, text=True, timeout=timeout, check=False, env=ENV
     )
@@ -44,7 +44,7 @@ def test_inbound_call_and_hang_up_seen_by_a_monitor(server: str) -> None:  # noq
     assert result["TrunkGroup"] == "pstn" and len(result["ConnID"]) == 16
     hung = ctiemu("sim", "hangup", result["ConnID"], "--server", server)
     assert hung.returncode == 0, hung.stderr
-    out, _ = monitor.communicate(timeout=30)
+    out, _ = monitor.communicate(timeout=120)
     events = [json.loads(line) for line in out.splitlines()]
     assert [e["event"] for e in events] == ["EventRinging", "EventAbandoned"]
     assert {e["conn_id"] for e in events} == {result["ConnID"]}
