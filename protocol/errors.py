@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from protocol.values import ConnID
+
 
 class ErrorCode(IntEnum):
     """Values of the ErrorCode attribute of EventError (meanings in ERROR_ADVICE)."""
@@ -183,3 +185,23 @@ class FrameError(ProtocolError):
 
 class MessageError(ProtocolError):
     """A whole frame was read but its content is invalid: answer EventError, keep the link."""
+
+
+class Refusal(Exception):
+    """A request refused, by the T-Server or by the switch behind it: what its EventError
+    carries (ErrorCode, ErrorMessage, and ThisDN / ConnID where the refusal is about them).
+    The one refusal type of the house: switch.SwitchError is this class."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        this_dn: str | None = None,
+        conn_id: ConnID | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.this_dn = this_dn
+        self.conn_id = conn_id

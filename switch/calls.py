@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from protocol.enums import CallType, DNRole, TreatmentType
-from protocol.errors import ErrorCode
+from protocol.errors import Refusal
 from protocol.messages import (
     CallEvent,
     EventAbandoned,
@@ -33,23 +33,9 @@ from protocol.messages import (
 )
 from protocol.values import ConnID, KVList
 
-
-class SwitchError(Exception):
-    """An operation the switch refuses. Carries the EventError code for the requester."""
-
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        *,
-        this_dn: str | None = None,
-        conn_id: ConnID | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.this_dn = this_dn
-        self.conn_id = conn_id
+#: An operation the switch refuses, with the EventError contents for the requester: the
+#: house's one refusal type (protocol.errors.Refusal), under the name the switch has always used.
+SwitchError = Refusal
 
 
 class PartyState(Enum):

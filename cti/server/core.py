@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from cti.server.config import ApplicationConfig, ServerConfig
+from cti.server.requests import SWITCH_REQUESTS
 from protocol.codec import decode, encode
 from protocol.enums import (
     AddressInfoType,
@@ -30,7 +31,7 @@ from protocol.enums import (
     SimService,
     TreatmentType,
 )
-from protocol.errors import ErrorCode, FrameError, MessageError
+from protocol.errors import ErrorCode, FrameError, MessageError, Refusal
 from protocol.framer import Framer
 from protocol.messages import (
     PROTOCOL_VERSION,
@@ -53,57 +54,24 @@ from protocol.messages import (
     KeepAliveProbe,
     Message,
     Request,
-    RequestAgentLogin,
-    RequestAgentLogout,
-    RequestAgentNotReady,
-    RequestAgentReady,
-    RequestAlternateCall,
-    RequestAnswerCall,
-    RequestApplyTreatment,
-    RequestAttachUserData,
-    RequestCallForwardCancel,
-    RequestCallForwardSet,
-    RequestClearCall,
-    RequestCompleteConference,
-    RequestCompleteTransfer,
-    RequestDeleteFromConference,
-    RequestDeletePair,
-    RequestDeleteUserData,
     RequestDistributeUserEvent,
     RequestGiveMusicTreatment,
     RequestGiveRingBackTreatment,
     RequestGiveSilenceTreatment,
-    RequestHoldCall,
-    RequestInitiateConference,
-    RequestInitiateTransfer,
-    RequestMakeCall,
-    RequestMergeCalls,
-    RequestMuteTransfer,
     RequestPrivateService,
     RequestQueryAddress,
     RequestQueryCall,
     RequestQueryServer,
-    RequestReconnectCall,
-    RequestRedirectCall,
     RequestRegisterAddress,
     RequestRegisterAll,
     RequestRegisterClient,
-    RequestReleaseCall,
-    RequestRetrieveCall,
-    RequestRouteCall,
-    RequestSendDTMF,
-    RequestSetDNDOff,
-    RequestSetDNDOn,
     RequestSetInputMask,
-    RequestSingleStepConference,
-    RequestSingleStepTransfer,
     RequestUnregisterAddress,
     RequestUnregisterAll,
-    RequestUpdateUserData,
 )
 from protocol.values import ConnID, KVList
 from switch.calls import PartyState
-from switch.pbx import Switch, SwitchError
+from switch.pbx import Switch
 from switch.trunks import AnswerKind, LinkDown, LinkUp, TrunkDriver
 
 log = logging.getLogger("ctiemu.core")
@@ -213,14 +181,9 @@ class Session:
         return f"session {self.id} ({self.application_name or '?'} from {self.peer or '?'})"
 
 
-class _Refusal(Exception):
-    """Internal: a request is refused before reaching the switch."""
-
-    def __init__(self, code: ErrorCode, message: str, *, this_dn: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.this_dn = this_dn
+#: What one entry point of the core produced: the sessions with new output (or closing), for
+#: the edge to ring. Each entry point makes its own and returns it; nothing is kept between.
+Outbox = set[Session]
 
 
 class TServerCore:
@@ -255,7 +218,9 @@ class TServerCore:
         self.deliveries_total = 0
         self.slow_readers_dropped = 0
         self._rate: dict[int, int] = {}
-        self._handlers: dict[type[Message], Callable[[Session, Any, float], None]] = {
+        #: Request type -> handler: the switch requests of the table, then the core's own.
+        self._handlers: dict[type[Message], Callable[[Outbox, Session, Any, float], None]] = {
+            **dict.fromkeys(SWITCH_REQUESTS, self._on_switch_request),
             RequestRegisterClient: self._on_register_client,
             RequestQueryServer: self._on_query_server,
             RequestRegisterAddress: self._on_register_address,
@@ -265,46 +230,12 @@ class TServerCore:
             RequestSetInputMask: self._on_set_input_mask,
             RequestDistributeUserEvent: self._on_distribute_user_event,
             RequestPrivateService: self._on_private_service,
-            RequestMakeCall: self._on_make_call,
-            RequestAnswerCall: self._on_answer_call,
-            RequestReleaseCall: self._on_release_call,
-            RequestHoldCall: self._on_hold_call,
-            RequestRetrieveCall: self._on_retrieve_call,
-            RequestAttachUserData: self._on_attach_user_data,
-            RequestUpdateUserData: self._on_update_user_data,
-            RequestDeleteUserData: self._on_delete_user_data,
-            RequestDeletePair: self._on_delete_pair,
-            RequestAgentLogin: self._on_agent_login,
-            RequestAgentLogout: self._on_agent_logout,
-            RequestAgentReady: self._on_agent_ready,
-            RequestAgentNotReady: self._on_agent_not_ready,
-            RequestSetDNDOn: self._on_set_dnd_on,
-            RequestSetDNDOff: self._on_set_dnd_off,
-            RequestRouteCall: self._on_route_call,
-            RequestInitiateTransfer: self._on_initiate_consultation,
-            RequestInitiateConference: self._on_initiate_consultation,
-            RequestCompleteTransfer: self._on_complete_transfer,
-            RequestCompleteConference: self._on_complete_conference,
-            RequestDeleteFromConference: self._on_delete_from_conference,
-            RequestSingleStepTransfer: self._on_single_step_transfer,
-            RequestMuteTransfer: self._on_mute_transfer,
-            RequestAlternateCall: self._on_alternate_call,
-            RequestReconnectCall: self._on_reconnect_call,
-            RequestClearCall: self._on_clear_call,
-            RequestRedirectCall: self._on_redirect_call,
-            RequestSendDTMF: self._on_send_dtmf,
             RequestQueryAddress: self._on_query_address,
             RequestQueryCall: self._on_query_call,
-            RequestApplyTreatment: self._on_apply_treatment,
             RequestGiveMusicTreatment: self._on_give_treatment,
             RequestGiveSilenceTreatment: self._on_give_treatment,
             RequestGiveRingBackTreatment: self._on_give_treatment,
-            RequestMergeCalls: self._on_merge_calls,
-            RequestCallForwardSet: self._on_forward_set,
-            RequestCallForwardCancel: self._on_forward_cancel,
-            RequestSingleStepConference: self._on_single_step_conference,
         }
-        self._woken: set[Session] = set()
 
     @property
     def handled_requests(self) -> frozenset[type[Message]]:
@@ -327,7 +258,7 @@ class TServerCore:
         """The connection is gone: end its registrations; with logout_on_disconnect, log out
         the agents on the DNs it controlled that no other client controls. Returns the
         sessions with new output (events about those agents)."""
-        self._woken = set()
+        out: Outbox = set()
         controlled = [dn for dn, mode in session.registrations.items() if mode in _CONTROL]
         for dn in session.registrations:
             holders = self._registered.get(dn)
@@ -346,15 +277,15 @@ class TServerCore:
                     continue
                 try:
                     events = self.switch.agent_logout(dn, now=now)
-                except SwitchError as err:  # e.g. the agent is in a call: keep it
+                except Refusal as err:  # e.g. the agent is in a call: keep it
                     log.info("%s: agent on %s not logged out: %s", session.describe(), dn, err)
                     continue
                 log.info(
                     "%s: logged out the agent on %s (logout_on_disconnect)", session.describe(), dn
                 )
-                self._publish(events, now, None, None)
-        self._woken.discard(session)
-        return self._woken
+                self._publish(out, events, now, None, None)
+        out.discard(session)
+        return out
 
     def _controllers(self, dn: str) -> list[int]:
         return [sid for sid, mode in self._registered.get(dn, {}).items() if mode in _CONTROL]
@@ -363,10 +294,10 @@ class TServerCore:
         """Probe clients that speak keep-alive and have been silent for keepalive_interval;
         close those whose probe went unanswered for keepalive_timeout. Returns the sessions
         with new output or closing."""
-        self._woken = set()
+        out: Outbox = set()
         interval, timeout = self.settings.keepalive_interval, self.settings.keepalive_timeout
         if interval <= 0:
-            return self._woken
+            return out
         for session in list(self.sessions.values()):
             if session.closing or not session.speaks_keepalive:
                 continue
@@ -377,11 +308,11 @@ class TServerCore:
                         session.describe(),
                         now - session.probe_sent,
                     )
-                    self._abort(session, "keep-alive timeout")
+                    self._abort(out, session, "keep-alive timeout")
             elif now - session.last_received >= interval:
                 session.probe_sent = now
-                self._deliver_to(session, KeepAliveProbe(reference_id=self._sequence + 1))
-        return self._woken
+                self._deliver_to(out, session, KeepAliveProbe(reference_id=self._sequence + 1))
+        return out
 
     def stats(self, now: float) -> dict[str, int | float]:
         """Server statistics, as QueryServer reports them."""
@@ -409,9 +340,9 @@ class TServerCore:
 
     def receive_data(self, session: Session, data: bytes, now: float) -> set[Session]:
         """Bytes from a client. Returns the sessions that have new output."""
-        self._woken = set()
+        out: Outbox = set()
         if session.closing:
-            return self._woken
+            return out
         session.last_received, session.probe_sent = now, None
         session.framer.receive_data(data)
         while not session.closing:
@@ -419,30 +350,35 @@ class TServerCore:
                 frame = session.framer.next_frame()
             except FrameError as err:
                 log.info("session %d: %s; closing", session.id, err)
-                self._error(session, err.code, str(err), None, now)
-                self._close(session, str(err))
+                self._error(out, session, Refusal(err.code, str(err)), None, now)
+                self._close(out, session, str(err))
                 break
             if frame is None:
                 break
-            self._receive_frame(session, frame, now)
-        return self._woken
+            self._receive_frame(out, session, frame, now)
+        return out
 
-    def _receive_frame(self, session: Session, frame: bytes, now: float) -> None:
+    def _receive_frame(self, out: Outbox, session: Session, frame: bytes, now: float) -> None:
         try:
             msg = decode(frame)
         except MessageError as err:
             log.debug("session %d: %s", session.id, err)
-            self._error(session, err.code, str(err), err.reference_id, now)
+            self._error(out, session, Refusal(err.code, str(err)), err.reference_id, now)
             return
-        self.handle_request(session, msg, now)
+        self._handle(out, session, msg, now)
 
-    def handle_request(self, session: Session, msg: Message, now: float) -> None:
-        """One decoded message from a client."""
+    def handle_request(self, session: Session, msg: Message, now: float) -> Outbox:
+        """One decoded message from a client. Returns the sessions with new output."""
+        out: Outbox = set()
+        self._handle(out, session, msg, now)
+        return out
+
+    def _handle(self, out: Outbox, session: Session, msg: Message, now: float) -> None:
         if session.trace:
             trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
             session.speaks_keepalive = True
-            self._deliver_to(session, KeepAliveAnswer(reference_id=msg.reference_id))
+            self._deliver_to(out, session, KeepAliveAnswer(reference_id=msg.reference_id))
             return
         if isinstance(msg, KeepAliveAnswer):  # the answer to a probe of ours: nothing to do
             session.speaks_keepalive = True
@@ -456,63 +392,47 @@ class TServerCore:
                     session.tokens = min(float(limit), session.tokens + elapsed * limit)
                     session.tokens_at = now
                 if session.tokens < 1:
-                    raise _Refusal(
+                    raise Refusal(
                         ErrorCode.TooManyRequests,
                         f"more than {limit} requests per second; request not carried out",
                     )
                 session.tokens -= 1
             if not isinstance(msg, Request) or handler is None:
-                raise _Refusal(
+                raise Refusal(
                     ErrorCode.UnsupportedOperation,
                     f"{msg.MESSAGE_TYPE.name} is not supported by this server",
                 )
             if session.application_name is None and not isinstance(msg, RequestRegisterClient):
-                raise _Refusal(
+                raise Refusal(
                     ErrorCode.ClientNotRegistered,
                     "send RequestRegisterClient before any other request",
                 )
-            handler(session, msg, now)
+            handler(out, session, msg, now)
             self._dispatch_commands(now)
-        except _Refusal as refusal:
-            self._error(
-                session,
-                refusal.code,
-                refusal.message,
-                msg.reference_id,
-                now,
-                this_dn=refusal.this_dn,
-            )
-        except SwitchError as err:
-            self._error(
-                session,
-                err.code,
-                err.message,
-                msg.reference_id,
-                now,
-                this_dn=err.this_dn,
-                conn_id=err.conn_id,
-            )
+        except Refusal as refusal:
+            self._error(out, session, refusal, msg.reference_id, now)
         except Exception:  # a bug of ours, not the client's: log it, answer, keep serving
             log.exception("session %d: internal error handling %r", session.id, msg)
-            self._error(session, ErrorCode.InternalError, "internal error", msg.reference_id, now)
+            internal = Refusal(ErrorCode.InternalError, "internal error")
+            self._error(out, session, internal, msg.reference_id, now)
 
     # ----------------------------------------------------------------------------------------
     # Handlers
 
-    def _on_register_client(self, session: Session, req: RequestRegisterClient, now: float) -> None:
+    def _on_register_client(
+        self, out: Outbox, session: Session, req: RequestRegisterClient, now: float
+    ) -> None:
         if session.application_name is not None:
-            raise _Refusal(ErrorCode.InvalidState, "client already registered")
+            raise Refusal(ErrorCode.InvalidState, "client already registered")
         major = _major_version(req.protocol_version)
         if major != PROTOCOL_VERSION[0]:
-            self._error(
-                session,
+            refusal = Refusal(
                 ErrorCode.ProtocolVersion,
                 f"protocol version {req.protocol_version!r} not supported; this server speaks "
                 f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}",
-                req.reference_id,
-                now,
             )
-            self._close(session, "unsupported protocol version")
+            self._error(out, session, refusal, req.reference_id, now)
+            self._close(out, session, "unsupported protocol version")
             return
         known = self.settings.application(req.application_name)
         refused = None
@@ -522,15 +442,16 @@ class TServerCore:
             refused = f"wrong password for application {req.application_name!r}"
         if refused is not None:
             log.warning("session %d from %s: %s; closing", session.id, session.peer, refused)
-            self._error(session, ErrorCode.AuthenticationFailed, refused, req.reference_id, now)
-            self._close(session, "authentication failed")
+            failed = Refusal(ErrorCode.AuthenticationFailed, refused)
+            self._error(out, session, failed, req.reference_id, now)
+            self._close(out, session, "authentication failed")
             return
         session.application_name = req.application_name
         session.rights = known or ApplicationConfig(req.application_name)
         if req.extensions is not None and req.extensions.get("keepalive") is not None:
             session.speaks_keepalive = True
         log.info("session %d: client %r registered", session.id, req.application_name)
-        self._deliver_to(session, self._server_info(req.reference_id, now, with_stats=False))
+        self._deliver_to(out, session, self._server_info(req.reference_id, now, with_stats=False))
 
     def _server_info(self, reference_id: int | None, now: float, *, with_stats: bool) -> Event:
         stats = None
@@ -549,21 +470,23 @@ class TServerCore:
         )
         return self._stamp(info, now)
 
-    def _on_query_server(self, session: Session, req: RequestQueryServer, now: float) -> None:
+    def _on_query_server(
+        self, out: Outbox, session: Session, req: RequestQueryServer, now: float
+    ) -> None:
         """EventServerInfo again, with the server's statistics in Extensions."""
-        self._deliver_to(session, self._server_info(req.reference_id, now, with_stats=True))
+        self._deliver_to(out, session, self._server_info(req.reference_id, now, with_stats=True))
 
     def _on_register_address(
-        self, session: Session, req: RequestRegisterAddress, now: float
+        self, out: Outbox, session: Session, req: RequestRegisterAddress, now: float
     ) -> None:
         dn = req.this_dn
         if not self.switch.has_dn(dn):
-            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
         rights = session.rights
         assert rights is not None
         monitor = req.register_mode is RegisterMode.Monitor
         if dn not in rights.control and (not monitor or dn not in rights.monitor):
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.NotAllowed,
                 f"application {rights.name!r} may not "
                 f"{'monitor' if monitor else 'control'} DN {dn!r}",
@@ -572,13 +495,13 @@ class TServerCore:
         holders = self._registered.get(dn, _NOBODY)
         owner = self._private.get(dn)
         if owner is not None and owner != session.id:
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.ResourceSeized,
                 f"DN {dn!r} is registered in Private mode by another client",
                 this_dn=dn,
             )
         if req.register_mode is RegisterMode.Private and len(holders) > (session.id in holders):
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.ResourceSeized,
                 f"DN {dn!r} is registered by another client; Private needs it alone",
                 this_dn=dn,
@@ -597,14 +520,14 @@ class TServerCore:
             address_info_status=int(status),
             extensions=KVList([("status", status.name)]),
         )
-        self._deliver_to(session, self._stamp(registered, now))
+        self._deliver_to(out, session, self._stamp(registered, now))
 
     def _on_unregister_address(
-        self, session: Session, req: RequestUnregisterAddress, now: float
+        self, out: Outbox, session: Session, req: RequestUnregisterAddress, now: float
     ) -> None:
         dn = req.this_dn
         if session.registrations.pop(dn, None) is None:
-            raise _Refusal(ErrorCode.NotRegistered, f"{dn} is not registered", this_dn=dn)
+            raise Refusal(ErrorCode.NotRegistered, f"{dn} is not registered", this_dn=dn)
         holders = self._registered.get(dn, {})
         holders.pop(session.id, None)
         if not holders:
@@ -612,10 +535,14 @@ class TServerCore:
         if self._private.get(dn) == session.id:
             del self._private[dn]
         self._deliver_to(
-            session, self._stamp(EventUnregistered(reference_id=req.reference_id, this_dn=dn), now)
+            out,
+            session,
+            self._stamp(EventUnregistered(reference_id=req.reference_id, this_dn=dn), now),
         )
 
-    def _on_register_all(self, session: Session, req: RequestRegisterAll, now: float) -> None:
+    def _on_register_all(
+        self, out: Outbox, session: Session, req: RequestRegisterAll, now: float
+    ) -> None:
         """Monitor every DN (of AddressType, when given) the application may monitor."""
         rights = session.rights
         assert rights is not None
@@ -633,27 +560,31 @@ class TServerCore:
             address_type=wanted,
             extensions=KVList([("dns", len(dns))]),
         )
-        self._deliver_to(session, self._stamp(answer, now))
+        self._deliver_to(out, session, self._stamp(answer, now))
 
-    def _on_unregister_all(self, session: Session, req: RequestUnregisterAll, now: float) -> None:
+    def _on_unregister_all(
+        self, out: Outbox, session: Session, req: RequestUnregisterAll, now: float
+    ) -> None:
         session.watch_all = None
         self._watching_all.pop(session.id, None)
         answer = EventUnregisteredAll(reference_id=req.reference_id, address_type=req.address_type)
-        self._deliver_to(session, self._stamp(answer, now))
+        self._deliver_to(out, session, self._stamp(answer, now))
 
-    def _on_set_input_mask(self, session: Session, req: RequestSetInputMask, now: float) -> None:
+    def _on_set_input_mask(
+        self, out: Outbox, session: Session, req: RequestSetInputMask, now: float
+    ) -> None:
         """Choose the event types this client receives (answers, errors and keep-alives always
         arrive). An empty mask lets everything through again."""
         session.input_mask = req.input_mask or None
-        self._deliver_to(session, self._stamp(EventACK(reference_id=req.reference_id), now))
+        self._deliver_to(out, session, self._stamp(EventACK(reference_id=req.reference_id), now))
 
     def _on_distribute_user_event(
-        self, session: Session, req: RequestDistributeUserEvent, now: float
+        self, out: Outbox, session: Session, req: RequestDistributeUserEvent, now: float
     ) -> None:
         """EventUserEvent to every client registered on ThisDN; EventACK to the requester."""
         dn = req.this_dn
         if not self.switch.has_dn(dn):
-            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
         event = EventUserEvent(
             this_dn=dn,
             conn_id=req.conn_id,
@@ -664,182 +595,19 @@ class TServerCore:
             reasons=req.reasons,
             extensions=req.extensions,
         )
-        self._publish([event], now, None, None)
-        self._deliver_to(session, self._stamp(EventACK(reference_id=req.reference_id), now))
+        self._publish(out, [event], now, None, None)
+        self._deliver_to(out, session, self._stamp(EventACK(reference_id=req.reference_id), now))
 
-    def _on_make_call(self, session: Session, req: RequestMakeCall, now: float) -> None:
+    def _on_switch_request(self, out: Outbox, session: Session, req: Any, now: float) -> None:
+        """Every request of cti.server.requests.SWITCH_REQUESTS: check control of ThisDN, carry
+        the request out as its switch operation, publish the events."""
         self._require_control(session, req.this_dn)
-        events = self.switch.make_call(
-            req.this_dn,
-            req.other_dn,
-            now=now,
-            user_data=req.user_data,
-            make_call_type=req.make_call_type,
-        )
-        self._publish(events, now, session, req)
-
-    def _on_answer_call(self, session: Session, req: RequestAnswerCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.answer_call(req.this_dn, req.conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_release_call(self, session: Session, req: RequestReleaseCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.release_call(req.this_dn, req.conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_hold_call(self, session: Session, req: RequestHoldCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        self._publish(self.switch.hold_call(req.this_dn, req.conn_id, now=now), now, session, req)
-
-    def _on_retrieve_call(self, session: Session, req: RequestRetrieveCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.retrieve_call(req.this_dn, req.conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_attach_user_data(
-        self, session: Session, req: RequestAttachUserData, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.attach_user_data(req.this_dn, req.conn_id, req.user_data, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_update_user_data(
-        self, session: Session, req: RequestUpdateUserData, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.update_user_data(req.this_dn, req.conn_id, req.user_data, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_delete_user_data(
-        self, session: Session, req: RequestDeleteUserData, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.delete_user_data(req.this_dn, req.conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_delete_pair(self, session: Session, req: RequestDeletePair, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.delete_pair(req.this_dn, req.conn_id, req.data_key, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_agent_login(self, session: Session, req: RequestAgentLogin, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.agent_login(
-            req.this_dn,
-            req.agent_id,
-            now=now,
-            password=req.password,
-            queue=req.this_queue,
-            work_mode=req.agent_work_mode,
-            reasons=req.reasons,
-        )
-        self._publish(events, now, session, req)
-
-    def _on_agent_logout(self, session: Session, req: RequestAgentLogout, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.agent_logout(req.this_dn, now=now, reasons=req.reasons)
-        self._publish(events, now, session, req)
-
-    def _on_agent_ready(self, session: Session, req: RequestAgentReady, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.agent_ready(
-            req.this_dn, now=now, work_mode=req.agent_work_mode, reasons=req.reasons
-        )
-        self._publish(events, now, session, req)
-
-    def _on_agent_not_ready(self, session: Session, req: RequestAgentNotReady, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.agent_not_ready(
-            req.this_dn, now=now, work_mode=req.agent_work_mode, reasons=req.reasons
-        )
-        self._publish(events, now, session, req)
-
-    def _on_set_dnd_on(self, session: Session, req: RequestSetDNDOn, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        self._publish(self.switch.set_dnd(req.this_dn, True, now=now), now, session, req)
-
-    def _on_set_dnd_off(self, session: Session, req: RequestSetDNDOff, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        self._publish(self.switch.set_dnd(req.this_dn, False, now=now), now, session, req)
-
-    def _on_route_call(self, session: Session, req: RequestRouteCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.route_call(
-            req.this_dn, req.conn_id, req.other_dn, now=now, route_type=req.route_type
-        )
-        self._publish(events, now, session, req)
-
-    def _on_initiate_consultation(
-        self,
-        session: Session,
-        req: RequestInitiateTransfer | RequestInitiateConference,
-        now: float,
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.initiate_consultation(
-            req.this_dn, req.conn_id, req.other_dn, now=now, user_data=req.user_data
-        )
-        self._publish(events, now, session, req)
-
-    def _on_complete_transfer(
-        self, session: Session, req: RequestCompleteTransfer, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.complete_transfer(
-            req.this_dn, req.conn_id, req.transfer_conn_id, now=now
-        )
-        self._publish(events, now, session, req)
-
-    def _on_complete_conference(
-        self, session: Session, req: RequestCompleteConference, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.complete_conference(
-            req.this_dn, req.conn_id, req.transfer_conn_id, now=now
-        )
-        self._publish(events, now, session, req)
-
-    def _on_delete_from_conference(
-        self, session: Session, req: RequestDeleteFromConference, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.delete_from_conference(req.this_dn, req.conn_id, req.other_dn, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_single_step_transfer(
-        self, session: Session, req: RequestSingleStepTransfer, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.single_step_transfer(req.this_dn, req.conn_id, req.other_dn, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_mute_transfer(self, session: Session, req: RequestMuteTransfer, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.mute_transfer(
-            req.this_dn, req.conn_id, req.other_dn, now=now, user_data=req.user_data
-        )
-        self._publish(events, now, session, req)
-
-    def _on_alternate_call(self, session: Session, req: RequestAlternateCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.alternate_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_reconnect_call(self, session: Session, req: RequestReconnectCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.reconnect_call(req.this_dn, req.conn_id, req.previous_conn_id, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_apply_treatment(self, session: Session, req: RequestApplyTreatment, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.apply_treatment(
-            req.this_dn, req.conn_id, req.treatment_type, now=now, parms=req.treatment_parms
-        )
-        self._publish(events, now, session, req)
+        events = SWITCH_REQUESTS[type(req)](self.switch, req, now)
+        self._publish(out, events, now, session, req)
 
     def _on_give_treatment(
         self,
+        out: Outbox,
         session: Session,
         req: RequestGiveMusicTreatment | RequestGiveSilenceTreatment | RequestGiveRingBackTreatment,
         now: float,
@@ -859,53 +627,15 @@ class TServerCore:
         events = self.switch.apply_treatment(
             req.this_dn, req.conn_id, treatment, now=now, parms=KVList(pairs) if pairs else None
         )
-        self._publish(events, now, session, req)
+        self._publish(out, events, now, session, req)
 
-    def _on_merge_calls(self, session: Session, req: RequestMergeCalls, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.merge_calls(
-            req.this_dn, req.conn_id, req.transfer_conn_id, req.merge_type, now=now
-        )
-        self._publish(events, now, session, req)
-
-    def _on_forward_set(self, session: Session, req: RequestCallForwardSet, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.set_forward(req.this_dn, req.other_dn, req.forward_mode, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_forward_cancel(
-        self, session: Session, req: RequestCallForwardCancel, now: float
+    def _on_query_address(
+        self, out: Outbox, session: Session, req: RequestQueryAddress, now: float
     ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.cancel_forward(req.this_dn, req.forward_mode, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_single_step_conference(
-        self, session: Session, req: RequestSingleStepConference, now: float
-    ) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.single_step_conference(req.this_dn, req.conn_id, req.other_dn, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_clear_call(self, session: Session, req: RequestClearCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        self._publish(self.switch.clear_call(req.this_dn, req.conn_id, now=now), now, session, req)
-
-    def _on_redirect_call(self, session: Session, req: RequestRedirectCall, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.redirect_call(req.this_dn, req.conn_id, req.other_dn, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_send_dtmf(self, session: Session, req: RequestSendDTMF, now: float) -> None:
-        self._require_control(session, req.this_dn)
-        events = self.switch.send_dtmf(req.this_dn, req.conn_id, req.dtmf_digits, now=now)
-        self._publish(events, now, session, req)
-
-    def _on_query_address(self, session: Session, req: RequestQueryAddress, now: float) -> None:
         """EventAddressInfo, to the requester only; any configured DN may be asked about."""
         dn = req.this_dn
         if not self.switch.has_dn(dn):
-            raise _Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
         kind = req.address_info_type
         agent = self.switch.agent_at(dn)
         status: int
@@ -927,7 +657,7 @@ class TServerCore:
             calls = self.switch.calls_at(dn)
             status = len(calls)
         else:
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.UnsupportedOperation,
                 f"AddressInfoType {kind.name} is not supported yet",
                 this_dn=dn,
@@ -945,13 +675,15 @@ class TServerCore:
             this_queue=agent.queue if agent else None,
             extensions=extensions,
         )
-        self._deliver_to(session, self._stamp(info, now))
+        self._deliver_to(out, session, self._stamp(info, now))
 
-    def _on_query_call(self, session: Session, req: RequestQueryCall, now: float) -> None:
+    def _on_query_call(
+        self, out: Outbox, session: Session, req: RequestQueryCall, now: float
+    ) -> None:
         """EventPartyInfo, to the requester only: the call and, in Extensions, its parties."""
         call = self.switch.call(req.conn_id)
         if call is None or call.party_at(req.this_dn) is None:
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.InvalidConnID,
                 f"no call {req.conn_id} at {req.this_dn}",
                 this_dn=req.this_dn,
@@ -977,12 +709,14 @@ class TServerCore:
             call_uuid=call.call_uuid,
             extensions=KVList([("parties", parties)]),
         )
-        self._deliver_to(session, self._stamp(info, now))
+        self._deliver_to(out, session, self._stamp(info, now))
 
     # ----------------------------------------------------------------------------------------
     # Simulation control
 
-    def _on_private_service(self, session: Session, req: RequestPrivateService, now: float) -> None:
+    def _on_private_service(
+        self, out: Outbox, session: Session, req: RequestPrivateService, now: float
+    ) -> None:
         """ctiemu's simulation control (SimService): what the outside world does. Only
         applications whose configuration says `simulation = true` may use it. Answered with
         EventPrivateInfo (same PrivateMsgID; results in UserData); the events it causes go to
@@ -992,21 +726,21 @@ class TServerCore:
         try:
             service = SimService(req.private_msg_id)
         except ValueError:
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.UnsupportedOperation,
                 f"PrivateMsgID {req.private_msg_id} is not a ctiemu service "
                 f"({', '.join(f'{s.value} {s.name}' for s in SimService)})",
             ) from None
         if service is SimService.Trace:
-            result = self._sim_trace(session, rights, req)
+            result = self._sim_trace(out, session, rights, req)
         else:
             if not rights.simulation:
-                raise _Refusal(
+                raise Refusal(
                     ErrorCode.NotAllowed,
                     f"application {rights.name!r} may not use simulation control "
                     "(set simulation = true in its [[server.application]])",
                 )
-            result = self._simulate(service, req, now)
+            result = self._simulate(out, service, req, now)
         info = EventPrivateInfo(
             reference_id=req.reference_id,
             this_dn=req.this_dn or None,
@@ -1014,42 +748,40 @@ class TServerCore:
             private_msg_id=req.private_msg_id,
             user_data=KVList(list(result.items())),
         )
-        self._deliver_to(session, self._stamp(info, now))
+        self._deliver_to(out, session, self._stamp(info, now))
 
     def _sim_trace(
-        self, session: Session, rights: ApplicationConfig, req: RequestPrivateService
+        self, out: Outbox, session: Session, rights: ApplicationConfig, req: RequestPrivateService
     ) -> dict[str, Any]:
         params = req.user_data or KVList()
         target_id = params.get("Session", session.id)
         on = params.get("On", 1)
         target = self.sessions.get(target_id) if isinstance(target_id, int) else None
         if target is None or not isinstance(on, int):
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.InvalidAttribute, "Trace needs Session (a session id) and On (1 or 0)"
             )
         if target is not session and not rights.simulation:
-            raise _Refusal(
-                ErrorCode.NotAllowed, "only simulation applications trace other sessions"
-            )
+            raise Refusal(ErrorCode.NotAllowed, "only simulation applications trace other sessions")
         target.trace = bool(on)
         log.info("%s: frame trace %s", target.describe(), "on" if on else "off")
         return {"Session": target.id, "On": int(target.trace)}
 
     def _simulate(
-        self, service: SimService, req: RequestPrivateService, now: float
+        self, out: Outbox, service: SimService, req: RequestPrivateService, now: float
     ) -> dict[str, Any]:
         params = req.user_data or KVList()
 
         def text(key: str, default: str | None = None) -> str:
             value = params.get(key, default)
             if not isinstance(value, str) or not value:
-                raise _Refusal(ErrorCode.InvalidAttribute, f"{service.name} needs {key} (a string)")
+                raise Refusal(ErrorCode.InvalidAttribute, f"{service.name} needs {key} (a string)")
             return value
 
         def number(key: str, default: int) -> int:
             value = params.get(key, default)
             if not isinstance(value, int) or value < 0:
-                raise _Refusal(
+                raise Refusal(
                     ErrorCode.InvalidAttribute,
                     f"{service.name}: {key} must be seconds (an integer)",
                 )
@@ -1058,11 +790,9 @@ class TServerCore:
         if service in (SimService.OutOfService, SimService.BackInService):
             dn = req.this_dn
             if not self.switch.has_dn(dn):
-                raise _Refusal(
-                    ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn
-                )
+                raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
             events = self.switch.set_in_service(dn, service is SimService.BackInService, now=now)
-            self._publish(events, now, None, None)
+            self._publish(out, events, now, None, None)
             return {"ThisDN": dn, "InService": int(self.switch.in_service(dn))}
         if service in (SimService.Inbound, SimService.TrunkDown, SimService.TrunkUp):
             groups = [g.name for g in self.switch.config.trunk_groups]
@@ -1075,7 +805,7 @@ class TServerCore:
             else:
                 data = params.get("UserData")
                 if data is not None and not isinstance(data, KVList):
-                    raise _Refusal(ErrorCode.InvalidAttribute, "Inbound: UserData must be a list")
+                    raise Refusal(ErrorCode.InvalidAttribute, "Inbound: UserData must be a list")
                 patience = params.get("Patience")
                 ref = simulator.inbound(
                     group,
@@ -1085,20 +815,20 @@ class TServerCore:
                     user_data=data,
                     patience=None if patience is None else number("Patience", 0),
                 )
-                self._advance_into(now)
+                self._advance(out, now)
                 conn = simulator.conn_of(ref)
                 if conn is None:
-                    raise _Refusal(
+                    raise Refusal(
                         ErrorCode.InvalidState, f"the switch refused the inbound call ({ref})"
                     )
                 return {"conn_id": conn, "Ref": ref, "TrunkGroup": group}
-            self._advance_into(now)
+            self._advance(out, now)
             return {"TrunkGroup": group, "LinkUp": int(self.switch.link_up(group))}
         # services about one call's far end
         conn_id = req.conn_id
         call = self.switch.call(conn_id) if conn_id is not None else None
         if call is None or call.trunk_group is None:
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.InvalidConnID,
                 f"{service.name} needs the ConnID of a call through a trunk",
             )
@@ -1107,7 +837,7 @@ class TServerCore:
         if service is SimService.Answer:
             kind = _ANSWER_KINDS.get(text("Kind", "person"))
             if kind is None:
-                raise _Refusal(
+                raise Refusal(
                     ErrorCode.InvalidAttribute, f"Answer: Kind is one of {', '.join(_ANSWER_KINDS)}"
                 )
             simulator.answer(conn_id, now, kind, talk=number("Talk", 60))
@@ -1117,23 +847,17 @@ class TServerCore:
             simulator.hang_up(conn_id, now)
         else:
             simulator.press(conn_id, text("Digits"), now)
-        self._advance_into(now)
+        self._advance(out, now)
         return {}
 
     def _simulator(self, group: str) -> Simulator:
         driver = self.drivers.get(group)
         if not isinstance(driver, Simulator):
-            raise _Refusal(
+            raise Refusal(
                 ErrorCode.UnsupportedOperation,
                 f"trunk group {group!r} is not driven by the simulated network",
             )
         return driver
-
-    def _advance_into(self, now: float) -> None:
-        """Run what simulation control just set in motion, keeping the current woken set."""
-        woken = self._woken
-        woken |= self.advance(now)
-        self._woken = woken
 
     # ----------------------------------------------------------------------------------------
     # Time
@@ -1145,10 +869,16 @@ class TServerCore:
         due = [d for d in deadlines if d is not None]
         return min(due) if due else None
 
-    def advance(self, now: float) -> set[Session]:
+    def advance(self, now: float) -> Outbox:
         """Fire the switch's due timers and feed it the drivers' reports; deliver the events
-        they cause. Returns the woken sessions."""
-        self._woken = set()
+        they cause. Returns the sessions with new output."""
+        out: Outbox = set()
+        self._advance(out, now)
+        return out
+
+    def _advance(self, out: Outbox, now: float) -> None:
+        """`advance`, into an outbox of the caller's (simulation control sets the outside world
+        in motion within a request)."""
         events = self.switch.advance(now)
         links: list[Event] = []
         for driver in self._unique_drivers():
@@ -1158,10 +888,9 @@ class TServerCore:
                     links.append(self._link_event(report))
         self._dispatch_commands(now)
         if events:
-            self._publish(events, now, None, None)
+            self._publish(out, events, now, None, None)
         for link in links:
-            self._broadcast(link, now)
-        return self._woken
+            self._broadcast(out, link, now)
 
     def _link_event(self, report: LinkDown | LinkUp) -> Event:
         extensions = KVList([("TrunkGroup", report.trunk_group)])
@@ -1175,14 +904,14 @@ class TServerCore:
             extensions=extensions,
         )
 
-    def _broadcast(self, event: Event, now: float) -> None:
+    def _broadcast(self, out: Outbox, event: Event, now: float) -> None:
         """An event about the server itself, to every registered client."""
         stamped = self._stamp(event, now)
         frame = encode(stamped)
         kind = int(stamped.MESSAGE_TYPE)
         for session in list(self.sessions.values()):
             if session.application_name is not None and session.wants(kind):
-                self._send(session, frame, stamped)
+                self._send(out, session, frame, stamped)
         self._count(1, now)
 
     def _unique_drivers(self) -> list[TrunkDriver]:
@@ -1216,16 +945,14 @@ class TServerCore:
         mode = session.registrations.get(dn)
         if mode is None:
             if not self.switch.has_dn(dn):
-                raise _Refusal(
-                    ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn
-                )
-            raise _Refusal(
+                raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+            raise Refusal(
                 ErrorCode.NotRegistered, f"register {dn} before controlling it", this_dn=dn
             )
         if mode is RegisterMode.Monitor:
-            raise _Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode", this_dn=dn)
+            raise Refusal(ErrorCode.MonitorOnly, f"{dn} is registered in Monitor mode", this_dn=dn)
         if not self.switch.in_service(dn):
-            raise _Refusal(ErrorCode.DNOutOfService, f"{dn} is out of service", this_dn=dn)
+            raise Refusal(ErrorCode.DNOutOfService, f"{dn} is out of service", this_dn=dn)
 
     def _stamp(self, event: Event, now: float) -> Event:
         self._sequence += 1
@@ -1236,6 +963,7 @@ class TServerCore:
 
     def _publish(
         self,
+        out: Outbox,
         events: Iterable[Event],
         now: float,
         requester: Session | None,
@@ -1286,8 +1014,8 @@ class TServerCore:
                 session.send(frame)
                 delivered += 1
                 if session.pending_bytes > limit:
-                    self._overflow(session)
-                self._woken.add(session)
+                    self._overflow(out, session)
+                out.add(session)
             if isinstance(stamped, EventRouteRequest) and not any(
                 mode in _CONTROL for mode in holders.values()
             ):
@@ -1297,16 +1025,16 @@ class TServerCore:
         if not answered and requester is not None and request is not None:
             # nothing the request caused happened at its DN yet: acknowledge it
             ack = EventACK(reference_id=request.reference_id)
-            self._deliver_to(requester, self._stamp(ack, now))
+            self._deliver_to(out, requester, self._stamp(ack, now))
         for route_request in unrouted:
             try:
                 routed = self.switch.route_default(
                     route_request.this_dn, route_request.conn_id, now=now
                 )
-            except SwitchError:  # the call moved on meanwhile
+            except Refusal:  # the call moved on meanwhile
                 continue
             self._dispatch_commands(now)
-            self._publish(routed, now, None, None)
+            self._publish(out, routed, now, None, None)
 
     def _count(self, events: int, now: float) -> None:
         self.events_total += events
@@ -1316,20 +1044,20 @@ class TServerCore:
             for old in [s for s in self._rate if s < second - 10]:
                 del self._rate[old]
 
-    def _deliver_to(self, session: Session, event: Message) -> None:
-        self._send(session, encode(event), event)
+    def _deliver_to(self, out: Outbox, session: Session, event: Message) -> None:
+        self._send(out, session, encode(event), event)
 
-    def _send(self, session: Session, frame: bytes, event: Message) -> None:
+    def _send(self, out: Outbox, session: Session, frame: bytes, event: Message) -> None:
         if session.aborted:
             return
         session.send(frame)
         if session.trace:
             trace_log.info("%s -> %r", session.describe(), event)
         if session.pending_bytes > self.settings.max_output_bytes:
-            self._overflow(session)
-        self._woken.add(session)
+            self._overflow(out, session)
+        out.add(session)
 
-    def _overflow(self, session: Session) -> None:
+    def _overflow(self, out: Outbox, session: Session) -> None:
         """A client that does not read: drop it, and its unsent output, with one log line."""
         log.warning(
             "%s: disconnected: slow reader (%d bytes unsent, over max_output_bytes %d)",
@@ -1338,38 +1066,31 @@ class TServerCore:
             self.settings.max_output_bytes,
         )
         self.slow_readers_dropped += 1
-        self._abort(session, "slow reader: output queue overflow")
+        self._abort(out, session, "slow reader: output queue overflow")
 
-    def _abort(self, session: Session, reason: str) -> None:
+    def _abort(self, out: Outbox, session: Session, reason: str) -> None:
         """Close at once, without flushing (the server cancels the connection)."""
         session.take_output()
         session.aborted = True
-        self._close(session, reason)
+        self._close(out, session, reason)
 
     def _error(
-        self,
-        session: Session,
-        code: ErrorCode,
-        message: str,
-        reference_id: int | None,
-        now: float,
-        *,
-        this_dn: str | None = None,
-        conn_id: ConnID | None = None,
+        self, out: Outbox, session: Session, refusal: Refusal, reference_id: int | None, now: float
     ) -> None:
+        """EventError to the session: the refusal's code, message, ThisDN and ConnID."""
         event = EventError(
             reference_id=reference_id,
-            error_code=int(code),
-            error_message=message,
-            this_dn=this_dn,
-            conn_id=conn_id,
+            error_code=int(refusal.code),
+            error_message=refusal.message,
+            this_dn=refusal.this_dn,
+            conn_id=refusal.conn_id,
         )
-        self._deliver_to(session, self._stamp(event, now))
+        self._deliver_to(out, session, self._stamp(event, now))
 
-    def _close(self, session: Session, reason: str) -> None:
+    def _close(self, out: Outbox, session: Session, reason: str) -> None:
         session.closing = True
         session.close_reason = reason
-        self._woken.add(session)
+        out.add(session)
 
 
 _NOBODY: dict[int, RegisterMode] = {}
