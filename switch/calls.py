@@ -32,6 +32,7 @@ from protocol.messages import (
     EventRouteUsed,
 )
 from protocol.values import ConnID, KVList
+from switch.timers import TimerKind
 
 
 class SwitchError(Exception):
@@ -143,7 +144,7 @@ class Party:
     external: bool = False
     #: When `timer` falls due, and its kind (kept so it can follow the party into another call).
     timer_due: float = 0.0
-    timer_kind: str = ""
+    timer_kind: TimerKind | None = None
     #: The treatment a routing point or queue is giving the call, and its end timer.
     treatment: tuple[TreatmentType, KVList | None] | None = None
     treatment_timer: int | None = None

@@ -33,8 +33,8 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, TypeGuard, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 from protocol.enums import (
     AddressStatus,
@@ -87,6 +87,7 @@ from switch.config import (
     SwitchConfig,
     TrunkGroupConfig,
 )
+from switch.timers import Timer, TimerKind
 from switch.trunks import (
     Alerting,
     Answered,
@@ -198,14 +199,6 @@ def _fields(cls: type[Message]) -> frozenset[str]:
     return names
 
 
-@dataclass(order=True, slots=True)
-class _Timer:
-    due: float
-    seq: int
-    kind: str = field(compare=False)
-    key: tuple[Any, ...] = field(compare=False)
-
-
 class Switch:
     """The PBX model. Every public operation returns the events it caused."""
 
@@ -240,7 +233,7 @@ class Switch:
         self._links_down: set[str] = set()
         #: Call forwarding by DN: mode -> destination.
         self._forwards: dict[str, dict[ForwardMode, str]] = {}
-        self._timers: list[_Timer] = []
+        self._timers: list[Timer] = []
         self._timer_seq = 0
         self._trunk_groups: dict[str, TrunkGroupConfig] = {t.name: t for t in config.trunk_groups}
         self._trunks_in_use: dict[str, int] = dict.fromkeys(self._trunk_groups, 0)
@@ -332,22 +325,15 @@ class Switch:
     def advance(self, now: float) -> list[Event]:
         """Fire every timer due at `now`; return the events they caused."""
         events: list[Event] = []
-        while self._timers and self._timers[0].due <= now:
-            timer = heapq.heappop(self._timers)
-            if timer.kind == "ring-no-answer":
-                events += self._ring_no_answer(timer, now)
-            elif timer.kind == "route-timeout":
-                events += self._route_timeout(timer, now)
-            elif timer.kind == "after-call-work":
-                events += self._after_call_work_over(timer, now)
-            elif timer.kind == "treatment-end":
-                events += self._treatment_over(timer, now)
-            elif timer.kind == "no-answer":
-                events += self._no_answer(timer, now)
+        timers = self._timers
+        on_timer = self._on_timer
+        while timers and timers[0].due <= now:
+            timer = heapq.heappop(timers)
+            events += on_timer[timer.kind](self, timer, now)
         return events
 
     def _timed_party(
-        self, timer: _Timer, *states: PartyState, treatment: bool = False
+        self, timer: Timer, *states: PartyState, treatment: bool = False
     ) -> tuple[Call, Party] | None:
         """The (call, party) a party timer is about, if it still stands: the call lives, the
         party is still in it in one of `states`, and the timer is still the party's current one
@@ -360,12 +346,12 @@ class Switch:
         current = party.treatment_timer if treatment else party.timer
         return (call, party) if current == timer.seq else None
 
-    def _schedule(self, due: float, kind: str, *key: Any) -> int:
+    def _schedule(self, due: float, kind: TimerKind, *key: Any) -> int:
         self._timer_seq += 1
-        heapq.heappush(self._timers, _Timer(due, self._timer_seq, kind, key))
+        heapq.heappush(self._timers, Timer(due, self._timer_seq, kind, key))
         return self._timer_seq
 
-    def _watch(self, party: Party, call: Call, due: float, kind: str) -> None:
+    def _watch(self, party: Party, call: Call, due: float, kind: TimerKind) -> None:
         """Start the party's timer (ring-no-answer, route-timeout) on this call."""
         party.timer_due, party.timer_kind = due, kind
         party.timer = self._schedule(due, kind, call.conn_id, party.dn)
@@ -594,7 +580,7 @@ class Switch:
         call.destination = Party(target, DNRole.Destination)
         return events + self._offer(call, target, now, via=party.dn)
 
-    def _route_timeout(self, timer: _Timer, now: float) -> list[Event]:
+    def _route_timeout(self, timer: Timer, now: float) -> list[Event]:
         found = self._timed_party(timer, PartyState.Routing)
         if found is None:
             return []
@@ -669,7 +655,7 @@ class Switch:
         party.collected = "" if collecting else None
         if duration is not None:
             party.treatment_timer = self._schedule(
-                now + duration, "treatment-end", call.conn_id, this_dn
+                now + duration, TimerKind.TreatmentEnd, call.conn_id, this_dn
             )
         return [self._treatment_event(EventTreatmentApplied, call, party)]
 
@@ -706,7 +692,7 @@ class Switch:
             last_digit=last_digit,
         )
 
-    def _treatment_over(self, timer: _Timer, now: float) -> list[Event]:
+    def _treatment_over(self, timer: Timer, now: float) -> list[Event]:
         del now
         found = self._timed_party(timer, PartyState.Routing, PartyState.Queued, treatment=True)
         if found is None:
@@ -901,6 +887,7 @@ class Switch:
             call.parties.append(party)
             self._join(call, party)
             if party.timer is not None:  # its timer follows the party
+                assert party.timer_kind is not None
                 self._watch(party, call, party.timer_due, party.timer_kind)
             if party.state is PartyState.Queued:  # the call keeps the consultation's place
                 waiting = self._waiting[party.dn]
@@ -1101,7 +1088,7 @@ class Switch:
         joining = Party(other_dn, DNRole.ConferenceMember, added_by=this_dn)
         self._add(call, joining)
         if self.config.no_answer_seconds > 0:
-            self._watch(joining, call, now + self.config.no_answer_seconds, "no-answer")
+            self._watch(joining, call, now + self.config.no_answer_seconds, TimerKind.NoAnswer)
         return self._move(
             call,
             joining,
@@ -1306,7 +1293,7 @@ class Switch:
             party = Party(dn, DNRole.Destination, queue=dn)
             self._add(call, party)
             self._watch(
-                party, call, now + self._routing_points[dn].timeout_seconds, "route-timeout"
+                party, call, now + self._routing_points[dn].timeout_seconds, TimerKind.RouteTimeout
             )
             return self._move(call, party, PartyInput.RouteRequest, other=caller)
         forward = self.forward_of(dn, ForwardMode.Unconditional)
@@ -1323,7 +1310,7 @@ class Switch:
         party = Party(dn, DNRole.Destination, queue=via)
         self._add(call, party)
         if self.config.no_answer_seconds > 0:
-            self._watch(party, call, now + self.config.no_answer_seconds, "no-answer")
+            self._watch(party, call, now + self.config.no_answer_seconds, TimerKind.NoAnswer)
         if forwarded_by is not None:
             return self._move(
                 call,
@@ -1393,11 +1380,14 @@ class Switch:
             call.destination = ringing
             events += self._move(call, ringing, PartyInput.Alert, other=call.origin)
             self._watch(
-                ringing, call, now + self._queues[queue].ring_no_answer_seconds, "ring-no-answer"
+                ringing,
+                call,
+                now + self._queues[queue].ring_no_answer_seconds,
+                TimerKind.RingNoAnswer,
             )
         return events
 
-    def _no_answer(self, timer: _Timer, now: float) -> list[Event]:
+    def _no_answer(self, timer: Timer, now: float) -> list[Event]:
         """An extension rang out: the call is released with CallState NoAnswer."""
         found = self._timed_party(timer, PartyState.Ringing)
         if found is None:
@@ -1419,7 +1409,7 @@ class Switch:
         )
         return events + self._settle(call, party, now, CallState.NoAnswer)
 
-    def _ring_no_answer(self, timer: _Timer, now: float) -> list[Event]:
+    def _ring_no_answer(self, timer: Timer, now: float) -> list[Event]:
         found = self._timed_party(timer, PartyState.Ringing)
         if found is None:
             return []
@@ -1461,11 +1451,11 @@ class Switch:
                     agent, AgentInput.NotReady, AgentWorkMode.AfterCallWork, None
                 )
                 agent.ready_since = None
-                agent.timer = self._schedule(now + acw, "after-call-work", agent.dn)
+                agent.timer = self._schedule(now + acw, TimerKind.AfterCallWork, agent.dn)
                 return [event]
         return self._agent_free(party.dn, now, idle_from_now=True)
 
-    def _after_call_work_over(self, timer: _Timer, now: float) -> list[Event]:
+    def _after_call_work_over(self, timer: Timer, now: float) -> list[Event]:
         (dn,) = timer.key
         agent = self._agents_by_dn.get(dn)
         if agent is None or agent.timer != timer.seq or agent.state is not AgentState.NotReady:
@@ -2079,6 +2069,15 @@ class Switch:
             dnis=call.dnis,
             previous_conn_id=previous_conn_id or call.consult_of,
         )
+
+    #: The handler of each timer kind.
+    _on_timer: ClassVar[Mapping[TimerKind, Callable[[Switch, Timer, float], list[Event]]]] = {
+        TimerKind.NoAnswer: _no_answer,
+        TimerKind.RingNoAnswer: _ring_no_answer,
+        TimerKind.AfterCallWork: _after_call_work_over,
+        TimerKind.RouteTimeout: _route_timeout,
+        TimerKind.TreatmentEnd: _treatment_over,
+    }
 
 
 def _natural(value: object) -> TypeGuard[int]:
