@@ -32,6 +32,7 @@ from protocol.messages import (
     EventRouteUsed,
 )
 from protocol.values import ConnID, KVList
+from switch.timers import TimerKind
 
 #: An operation the switch refuses, with the EventError contents for the requester: the
 #: house's one refusal type (protocol.errors.Refusal), under the name the switch has always used.
@@ -129,7 +130,7 @@ class Party:
     external: bool = False
     #: When `timer` falls due, and its kind (kept so it can follow the party into another call).
     timer_due: float = 0.0
-    timer_kind: str = ""
+    timer_kind: TimerKind | None = None
     #: The treatment a routing point or queue is giving the call, and its end timer.
     treatment: tuple[TreatmentType, KVList | None] | None = None
     treatment_timer: int | None = None

@@ -173,3 +173,19 @@ def test_the_command_table_matches_the_command_modules() -> None:
         registered = {action.dest: action.help for action in commands._choices_actions}
         expected = {name: text for name, (m, text) in COMMANDS.items() if m == module}
         assert registered == expected, module
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists every package directory: `pip install .` (the README's command,
+    not an editable install) would leave a missing one out."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("__init__.py")
+    }
+    assert listed == found
