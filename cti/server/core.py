@@ -581,10 +581,10 @@ class TServerCore:
     def _on_distribute_user_event(
         self, out: Outbox, session: Session, req: RequestDistributeUserEvent, now: float
     ) -> None:
-        """EventUserEvent to every client registered on ThisDN; EventACK to the requester."""
+        """EventUserEvent to every client registered on ThisDN; EventACK to the requester. The
+        application must have the right to control ThisDN (it makes events happen there)."""
         dn = req.this_dn
-        if not self.switch.has_dn(dn):
-            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        self._require_right(session, dn, monitor=False)
         event = EventUserEvent(
             this_dn=dn,
             conn_id=req.conn_id,
@@ -632,10 +632,10 @@ class TServerCore:
     def _on_query_address(
         self, out: Outbox, session: Session, req: RequestQueryAddress, now: float
     ) -> None:
-        """EventAddressInfo, to the requester only; any configured DN may be asked about."""
+        """EventAddressInfo, to the requester only, about a DN the application may monitor or
+        control."""
         dn = req.this_dn
-        if not self.switch.has_dn(dn):
-            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        self._require_right(session, dn, monitor=True)
         kind = req.address_info_type
         agent = self.switch.agent_at(dn)
         status: int
@@ -680,7 +680,9 @@ class TServerCore:
     def _on_query_call(
         self, out: Outbox, session: Session, req: RequestQueryCall, now: float
     ) -> None:
-        """EventPartyInfo, to the requester only: the call and, in Extensions, its parties."""
+        """EventPartyInfo, to the requester only: the call and, in Extensions, its parties; at
+        a DN the application may monitor or control."""
+        self._require_right(session, req.this_dn, monitor=True)
         call = self.switch.call(req.conn_id)
         if call is None or call.party_at(req.this_dn) is None:
             raise Refusal(
@@ -940,6 +942,22 @@ class TServerCore:
             if n < 512:
                 mask[n // 8] |= 1 << (n % 8)
         return bytes(mask)
+
+    def _require_right(self, session: Session, dn: str, *, monitor: bool) -> None:
+        """The DN is configured and the session's application may control it (or, with
+        `monitor`, monitor or control it): DNNotConfigured (59) or NotAllowed (710) otherwise.
+        Requests about a DN that need no registration (queries, user events) check this."""
+        if not self.switch.has_dn(dn):
+            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        rights = session.rights
+        assert rights is not None  # the handshake sets them before any other request
+        if dn in rights.control or (monitor and dn in rights.monitor):
+            return
+        raise Refusal(
+            ErrorCode.NotAllowed,
+            f"application {rights.name!r} may not {'monitor' if monitor else 'control'} DN {dn!r}",
+            this_dn=dn,
+        )
 
     def _require_control(self, session: Session, dn: str) -> None:
         mode = session.registrations.get(dn)

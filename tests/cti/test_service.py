@@ -547,3 +547,44 @@ def test_frame_trace_switched_at_run_time(
         other = connect(core, "1002")
         denied = sim(core, a, SimService.Trace, Session=other.id, On=1)
         assert isinstance(denied, EventError) and denied.error_code == ErrorCode.NotAllowed
+
+
+def test_queries_and_user_events_respect_the_applications_dn_rights() -> None:
+    """Issue 13, item 16: an application allowed only 1001 may not send user events to 1002's
+    clients, nor read 1002's calls and their UserData by QueryAddress or QueryCall."""
+    from protocol.messages import RequestDistributeUserEvent, RequestQueryCall
+
+    core = make_core(
+        applications=(
+            ApplicationConfig("narrow", control=DNSet(("1001",)), monitor=DNSet(("1001",))),
+        )
+    )
+    a, b = connect(core, "1001", app="a"), connect(core, "1002", app="b")
+    send(core, a, RequestMakeCall(reference_id=5, this_dn="1001", other_dn="1002"))
+    conn = received(a)[0].conn_id  # type: ignore[attr-defined]
+    received(b)
+    narrow = connect(core, app="narrow")
+    refused = [
+        RequestDistributeUserEvent(
+            reference_id=6, this_dn="1002", user_event=1, user_data=KVList([("k", "v")])
+        ),
+        RequestQueryAddress(
+            reference_id=7, this_dn="1002", address_info_type=AddressInfoType.CallsQuery
+        ),
+        RequestQueryCall(reference_id=8, this_dn="1002", conn_id=conn, call_info_type=0),
+    ]
+    for request in refused:
+        send(core, narrow, request)
+        [error] = received(narrow)
+        assert isinstance(error, EventError), error
+        assert error.error_code == ErrorCode.NotAllowed and error.this_dn == "1002"
+        assert error.reference_id == request.reference_id
+    assert received(b) == []  # no user event reached 1002's client
+    # its own DN: allowed
+    send(
+        core,
+        narrow,
+        RequestQueryCall(reference_id=9, this_dn="1001", conn_id=conn, call_info_type=0),
+    )
+    [info] = received(narrow)
+    assert info.reference_id == 9 and not isinstance(info, EventError)
