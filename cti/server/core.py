@@ -140,6 +140,8 @@ class Session:
     closing: bool = False
     #: Set when it must close at once, unflushed (a slow reader, a dead peer).
     aborted: bool = False
+    #: Whole frames may still wait in the framer: the last turn ended at its frame budget.
+    more_input: bool = False
     close_reason: str = ""
     trace: bool = False
     #: Keep-alive: whether the client speaks it (it sent a KeepAliveProbe or KeepAliveAnswer,
@@ -338,14 +340,30 @@ class TServerCore:
     # ----------------------------------------------------------------------------------------
     # Input
 
-    def receive_data(self, session: Session, data: bytes, now: float) -> set[Session]:
-        """Bytes from a client. Returns the sessions that have new output."""
-        out: Outbox = set()
+    def receive_data(
+        self, session: Session, data: bytes, now: float, *, max_frames: int | None = None
+    ) -> Outbox:
+        """Bytes from a client. Returns the sessions that have new output.
+
+        With `max_frames`, at most that many whole frames are handled now; when that stops it,
+        `session.more_input` is set and `resume(session, now)` handles the next turn. The edge
+        gives each connection one turn at a time, so that a client sending a burst of requests
+        cannot keep the others waiting behind it."""
         if session.closing:
-            return out
+            return set()
         session.last_received, session.probe_sent = now, None
         session.framer.receive_data(data)
+        return self.resume(session, now, max_frames=max_frames)
+
+    def resume(self, session: Session, now: float, *, max_frames: int | None = None) -> Outbox:
+        """Handle the whole frames buffered for the session (at most `max_frames` of them)."""
+        out: Outbox = set()
+        handled = 0
+        session.more_input = False
         while not session.closing:
+            if max_frames is not None and handled >= max_frames:
+                session.more_input = True
+                break
             try:
                 frame = session.framer.next_frame()
             except FrameError as err:
@@ -356,6 +374,7 @@ class TServerCore:
             if frame is None:
                 break
             self._receive_frame(out, session, frame, now)
+            handled += 1
         return out
 
     def _receive_frame(self, out: Outbox, session: Session, frame: bytes, now: float) -> None:

@@ -588,3 +588,23 @@ def test_queries_and_user_events_respect_the_applications_dn_rights() -> None:
     )
     [info] = received(narrow)
     assert info.reference_id == 9 and not isinstance(info, EventError)
+
+
+def test_a_turn_handles_at_most_max_frames_and_resume_takes_the_rest(core: TServerCore) -> None:
+    """The core's side of fair turns (issue 13, item 20): receive_data(max_frames=N) handles
+    N whole frames, says more may wait (Session.more_input), and resume() goes on."""
+    session = connect(core, app="burst")
+    queries = [
+        RequestQueryAddress(
+            reference_id=100 + i, this_dn="1001", address_info_type=AddressInfoType.AddressStatus
+        )
+        for i in range(70)
+    ]
+    core.receive_data(session, b"".join(encode(q) for q in queries), NOW, max_frames=32)
+    assert [e.reference_id for e in received(session)] == list(range(100, 132))
+    assert session.more_input
+    core.resume(session, NOW, max_frames=32)
+    assert [e.reference_id for e in received(session)] == list(range(132, 164))
+    core.resume(session, NOW, max_frames=32)
+    assert [e.reference_id for e in received(session)] == list(range(164, 170))
+    assert not session.more_input
