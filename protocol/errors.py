@@ -40,6 +40,7 @@ class ErrorCode(IntEnum):
     NotAllowed = 710
     DNOutOfService = 711
     TooManyRequests = 712
+    TooManyConnections = 713
 
 
 #: For each code: what it means, and what the client should do about it.
@@ -133,6 +134,11 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
         "The client sent requests faster than server.max_requests_per_second allows; the "
         "request was not carried out.",
         "Slow down and retry; the connection stays open.",
+    ),
+    ErrorCode.TooManyConnections: (
+        "The server has as many connections as server.max_connections allows, or as many from "
+        "this address as server.max_connections_per_address allows; the connection closes.",
+        "Close connections you do not use, or retry later.",
     ),
 }
 

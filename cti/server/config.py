@@ -100,6 +100,12 @@ _SERVER_KEYS: dict[str, type] = {
     "keepalive_timeout": float,
     "max_output_bytes": int,
     "max_requests_per_second": int,
+    "max_connections": int,
+    "max_connections_per_address": int,
+    "max_handshaking_connections": int,
+    "handshake_frame_size": int,
+    "handshake_timeout": float,
+    "unfinished_frame_timeout": float,
     "logout_on_disconnect": bool,
     "authenticate": bool,
     "tls_certificate": str,
@@ -124,6 +130,18 @@ class ServerConfig:
     max_output_bytes: int = 4 * 1024 * 1024
     #: Requests per second one client may send (a burst of as many is allowed); 0: no limit.
     max_requests_per_second: int = 5000
+    #: Connections at once, in all, from one address, and not registered yet (0: no cap); one
+    #: more gets EventError 713 and is closed.
+    max_connections: int = 10000
+    max_connections_per_address: int = 2000
+    max_handshaking_connections: int = 256
+    #: The largest frame a connection may send before its RequestRegisterClient succeeded
+    #: (then max_frame_size): what a connection that never registers can make the server hold.
+    handshake_frame_size: int = 65536
+    #: Seconds a connection may take to register (RequestRegisterClient); 0: no limit.
+    handshake_timeout: float = 10.0
+    #: Seconds a frame may stay unfinished (its first bytes arrived, not its last); 0: no limit.
+    unfinished_frame_timeout: float = 30.0
     #: When a client goes away, log out the agents on the DNs it controlled (and no other
     #: client controls).
     logout_on_disconnect: bool = False
@@ -183,6 +201,20 @@ class ServerConfig:
             )
         if config.max_requests_per_second < 0:
             raise ConfigError("server.max_requests_per_second: must be 0 (no limit) or more")
+        for key in (
+            "max_connections",
+            "max_connections_per_address",
+            "max_handshaking_connections",
+            "handshake_timeout",
+            "unfinished_frame_timeout",
+        ):
+            if getattr(config, key) < 0:
+                raise ConfigError(f"server.{key}: must be 0 (no limit) or more")
+        if not 64 <= config.handshake_frame_size <= config.max_frame_size:
+            raise ConfigError(
+                f"server.handshake_frame_size: {config.handshake_frame_size} must be between 64 "
+                f"and max_frame_size ({config.max_frame_size})"
+            )
         if bool(config.tls_certificate) != bool(config.tls_private_key):
             raise ConfigError(
                 "server.tls_certificate: give both tls_certificate and tls_private_key"

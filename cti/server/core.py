@@ -142,6 +142,11 @@ class Session:
     aborted: bool = False
     #: Whole frames may still wait in the framer: the last turn ended at its frame budget.
     more_input: bool = False
+    #: The peer's address (its HOST), for the per-address connection cap; "" in memory.
+    address: str = ""
+    #: When the connection opened; since when a frame has been left unfinished (None: none).
+    opened_at: float = 0.0
+    partial_since: float | None = None
     close_reason: str = ""
     trace: bool = False
     #: Keep-alive: whether the client speaks it (it sent a KeepAliveProbe or KeepAliveAnswer,
@@ -183,6 +188,28 @@ class Session:
         return f"session {self.id} ({self.application_name or '?'} from {self.peer or '?'})"
 
 
+class LimitedLog:
+    """A logger's warnings, at most one line per cause and minute (time passed in): what a
+    flood of bad connections leaves in the log is a line a minute and a count, not a line each.
+    """
+
+    PERIOD = 60.0
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        #: cause -> (when its last line was written, lines held back since)
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def warning(self, now: float, cause: str, message: str) -> None:
+        last, held = self._last.get(cause, (None, 0))
+        if last is not None and now - last < self.PERIOD:
+            self._last[cause] = (last, held + 1)
+            return
+        more = f" (and {held} more like it in the last minute)" if held else ""
+        self._logger.warning("%s%s", message, more)
+        self._last[cause] = (now, 0)
+
+
 #: What one entry point of the core produced: the sessions with new output (or closing), for
 #: the edge to ring. Each entry point makes its own and returns it; nothing is kept between.
 Outbox = set[Session]
@@ -215,6 +242,11 @@ class TServerCore:
         self._private: dict[str, int] = {}
         #: Sessions registered for all DNs (RequestRegisterAll).
         self._watching_all: dict[int, Session] = {}
+        #: Open connections per peer address (the per-address cap), and those not registered.
+        self._per_address: dict[str, int] = {}
+        self._handshaking = 0
+        #: Warnings about hostile or broken peers: one line per cause and minute.
+        self._limited_log = LimitedLog(log)
         #: Statistics for QueryServer: totals, and events per whole second of the last ten.
         self.events_total = 0
         self.deliveries_total = 0
@@ -248,12 +280,47 @@ class TServerCore:
     # Session life
 
     def open_session(self, peer: str = "", now: float = 0.0) -> Session:
-        session = Session(self._next_session, Framer(self.max_frame_size), peer=peer)
-        session.last_received = session.tokens_at = now
-        session.tokens = float(self.settings.max_requests_per_second)
-        session.trace = self.settings.trace
+        """A new connection from `peer` ("HOST:PORT"). Over server.max_connections (or
+        max_connections_per_address) the session is born closing, with EventError 713 to
+        flush: the edge serves it like any closing session, and it ends there."""
+        settings = self.settings
+        framer = Framer(min(self.max_frame_size, settings.handshake_frame_size))
+        session = Session(self._next_session, framer, peer=peer)
+        session.address = peer.rpartition(":")[0] if ":" in peer else ""
+        session.opened_at = session.last_received = session.tokens_at = now
+        session.tokens = float(settings.max_requests_per_second)
+        session.trace = settings.trace
         self._next_session += 1
         self.sessions[session.id] = session
+        from_address = self._per_address[session.address] = (
+            self._per_address.get(session.address, 0) + 1
+        )
+        self._handshaking += 1
+        refused = None
+        if settings.max_connections and len(self.sessions) > settings.max_connections:
+            refused = f"the server has {settings.max_connections} connections (max_connections)"
+        elif (
+            settings.max_handshaking_connections
+            and self._handshaking > settings.max_handshaking_connections
+        ):
+            refused = (
+                f"{settings.max_handshaking_connections} connections have not registered yet "
+                "(max_handshaking_connections)"
+            )
+        elif (
+            settings.max_connections_per_address
+            and session.address
+            and from_address > settings.max_connections_per_address
+        ):
+            refused = (
+                f"{session.address} has {settings.max_connections_per_address} connections "
+                "(max_connections_per_address)"
+            )
+        if refused is not None:
+            self._limited_log.warning(now, "connections", f"connection refused: {refused}")
+            out: Outbox = set()
+            self._error(out, session, Refusal(ErrorCode.TooManyConnections, refused), None, now)
+            self._close(out, session, "too many connections")
         return session
 
     def close_session(self, session: Session, now: float = 0.0) -> set[Session]:
@@ -272,7 +339,14 @@ class TServerCore:
                 del self._private[dn]
         session.registrations.clear()
         self._watching_all.pop(session.id, None)
-        self.sessions.pop(session.id, None)
+        if self.sessions.pop(session.id, None) is not None:
+            if session.application_name is None:
+                self._handshaking -= 1
+            left = self._per_address.get(session.address, 1) - 1
+            if left > 0:
+                self._per_address[session.address] = left
+            else:
+                self._per_address.pop(session.address, None)
         if self.settings.logout_on_disconnect:
             for dn in controlled:
                 if self.switch.agent_at(dn) is None or self._controllers(dn):
@@ -292,7 +366,41 @@ class TServerCore:
     def _controllers(self, dn: str) -> list[int]:
         return [sid for sid, mode in self._registered.get(dn, {}).items() if mode in _CONTROL]
 
-    def check_keepalive(self, now: float) -> set[Session]:
+    def sweep(self, now: float) -> Outbox:
+        """What time alone decides about connections, for the edge to call about once a
+        second: keep-alive (`check_keepalive`), connections that did not register within
+        server.handshake_timeout, frames left unfinished for server.unfinished_frame_timeout
+        (each is told with EventError, 704 or 702, and closed). Returns the sessions with new
+        output or closing."""
+        out = self.check_keepalive(now)
+        handshake, unfinished = (
+            self.settings.handshake_timeout,
+            self.settings.unfinished_frame_timeout,
+        )
+        for session in list(self.sessions.values()):
+            if session.closing:
+                continue
+            if (
+                handshake
+                and session.application_name is None
+                and (now - session.opened_at >= handshake)
+            ):
+                reason = f"no RequestRegisterClient within {handshake:g} s"
+                self._limited_log.warning(now, "handshake", f"{session.describe()}: {reason}")
+                self._error(out, session, Refusal(ErrorCode.ClientNotRegistered, reason), None, now)
+                self._close(out, session, "handshake timeout")
+            elif (
+                unfinished
+                and session.partial_since is not None
+                and (now - session.partial_since >= unfinished)
+            ):
+                reason = f"a frame left unfinished for {unfinished:g} s"
+                self._limited_log.warning(now, "unfinished", f"{session.describe()}: {reason}")
+                self._error(out, session, Refusal(ErrorCode.FramingError, reason), None, now)
+                self._close(out, session, "unfinished frame")
+        return out
+
+    def check_keepalive(self, now: float) -> Outbox:
         """Probe clients that speak keep-alive and have been silent for keepalive_interval;
         close those whose probe went unanswered for keepalive_timeout. Returns the sessions
         with new output or closing."""
@@ -375,6 +483,10 @@ class TServerCore:
                 break
             self._receive_frame(out, session, frame, now)
             handled += 1
+        if not session.framer.buffered:
+            session.partial_since = None
+        elif session.partial_since is None:
+            session.partial_since = now  # the first bytes of a frame still to finish
         return out
 
     def _receive_frame(self, out: Outbox, session: Session, frame: bytes, now: float) -> None:
@@ -467,6 +579,8 @@ class TServerCore:
             return
         session.application_name = req.application_name
         session.rights = known or ApplicationConfig(req.application_name)
+        session.framer.max_frame_size = self.max_frame_size  # past the handshake's small bound
+        self._handshaking -= 1
         if req.extensions is not None and req.extensions.get("keepalive") is not None:
             session.speaks_keepalive = True
         log.info("session %d: client %r registered", session.id, req.application_name)

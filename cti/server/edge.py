@@ -135,7 +135,7 @@ class TServer:
         self.now()  # fix the epoch now, if it is to come from the wall clock
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self.run_timers)
-            nursery.start_soon(self.run_keepalive)
+            nursery.start_soon(self.run_sweep)
             self._nursery = nursery
             try:
                 task_status.started()
@@ -153,15 +153,20 @@ class TServer:
         self._nursery.start_soon(self.handle_stream, server_end)
         return client_end
 
-    async def run_keepalive(self) -> None:
-        """Probe silent clients and drop those that stopped answering."""
-        interval = self.core.settings.keepalive_interval
-        if interval <= 0:
-            return
-        period = min(1.0, interval / 4, self.core.settings.keepalive_timeout / 4)
+    async def run_sweep(self) -> None:
+        """About once a second: probe silent clients and drop those that stopped answering,
+        and close connections that did not register in time or left a frame unfinished."""
+        settings = self.core.settings
+        periods = [1.0]
+        if settings.keepalive_interval > 0:
+            periods += [settings.keepalive_interval / 4, settings.keepalive_timeout / 4]
+        periods += [
+            t / 4 for t in (settings.handshake_timeout, settings.unfinished_frame_timeout) if t
+        ]
+        period = min(periods)
         while True:
             await trio.sleep(period)
-            self._ring(self.core.check_keepalive(self.now()))
+            self._ring(self.core.sweep(self.now()))
 
     async def run_timers(self) -> None:
         """Fire the switch's timers when they fall due (ring-no-answer, routing timeouts,

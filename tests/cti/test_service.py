@@ -608,3 +608,101 @@ def test_a_turn_handles_at_most_max_frames_and_resume_takes_the_rest(core: TServ
     core.resume(session, NOW, max_frames=32)
     assert [e.reference_id for e in received(session)] == list(range(164, 170))
     assert not session.more_input
+
+
+# ------------------------------------------------------------------------------------------------
+# Connection limits (issue 13, items 17 and 18)
+
+
+def _only_error(session: Session) -> EventError:
+    [error] = received(session)
+    assert isinstance(error, EventError), error
+    return error
+
+
+def test_connections_over_the_caps_are_refused_with_713() -> None:
+    core = make_core(max_connections=3, max_connections_per_address=2)
+    a = core.open_session("10.0.0.1:1000", NOW)
+    b = core.open_session("10.0.0.1:1001", NOW)
+    third_from_a = core.open_session("10.0.0.1:1002", NOW)
+    assert not a.closing and not b.closing
+    assert third_from_a.closing
+    assert _only_error(third_from_a).error_code == ErrorCode.TooManyConnections
+    core.close_session(third_from_a, NOW)
+    c = core.open_session("10.0.0.2:1000", NOW)  # another address: fine, 3 in all
+    assert not c.closing
+    over = core.open_session("10.0.0.3:1000", NOW)  # a fourth in all
+    assert over.closing and _only_error(over).error_code == ErrorCode.TooManyConnections
+    core.close_session(over, NOW)
+    core.close_session(a, NOW)
+    again = core.open_session("10.0.0.1:1003", NOW)  # a's place is free again
+    assert not again.closing
+
+
+def test_connections_that_have_not_registered_are_capped_apart() -> None:
+    core = make_core(max_handshaking_connections=2)
+    first = core.open_session("10.0.0.1:1000", NOW)
+    core.open_session("10.0.0.2:1000", NOW)
+    third = core.open_session("10.0.0.3:1000", NOW)
+    assert third.closing and _only_error(third).error_code == ErrorCode.TooManyConnections
+    core.close_session(third, NOW)
+    send(
+        core,
+        first,
+        RequestRegisterClient(reference_id=1, protocol_version="1.0", application_name="a"),
+    )
+    registered_desks = [connect(core, app=f"d{i}") for i in range(5)]  # registered: not capped
+    assert not any(d.closing for d in registered_desks)
+    assert not core.open_session("10.0.0.4:1000", NOW).closing  # first's place is free
+
+
+def test_a_connection_that_does_not_register_is_closed_after_the_handshake_timeout() -> None:
+    core = make_core(handshake_timeout=10.0, keepalive_interval=0.0)
+    lurker = core.open_session("10.0.0.9:1000", NOW)
+    desk = connect(core, app="desk")
+    assert core.sweep(NOW + 9.9) == set()
+    woken = core.sweep(NOW + 10.0)
+    assert woken == {lurker} and lurker.closing and not desk.closing
+    assert _only_error(lurker).error_code == ErrorCode.ClientNotRegistered
+
+
+def test_an_unfinished_frame_is_given_up_after_its_timeout() -> None:
+    core = make_core(unfinished_frame_timeout=30.0, keepalive_interval=0.0)
+    desk = connect(core, app="desk")
+    half = encode(RequestQueryServer(reference_id=3))[:5]
+    core.receive_data(desk, half, NOW + 1)
+    assert core.sweep(NOW + 30.9) == set()
+    assert core.sweep(NOW + 31.0) == {desk} and desk.closing
+    assert _only_error(desk).error_code == ErrorCode.FramingError
+    # a frame finished in time clears the clock
+    other = connect(core, app="other")
+    frame = encode(RequestQueryServer(reference_id=4))
+    core.receive_data(other, frame[:5], NOW + 1)
+    core.receive_data(other, frame[5:], NOW + 20)
+    received(other)
+    assert core.sweep(NOW + 100) == set() and not other.closing
+
+
+def test_before_registering_only_small_frames_are_read() -> None:
+    core = make_core(handshake_frame_size=65536)
+    big = KVList([(f"k{i}", "x" * 100) for i in range(1000)])  # about 110 KB
+    stranger = core.open_session("10.0.0.5:1000", NOW)
+    core.receive_data(
+        stranger,
+        encode(
+            RequestDistributeUserEvent(reference_id=1, this_dn="1001", user_event=1, user_data=big)
+        ),
+        NOW,
+    )
+    assert stranger.closing
+    assert _only_error(stranger).error_code == ErrorCode.FrameTooLarge
+    desk = connect(core, "1001", app="desk")  # registered: max_frame_size applies
+    core.receive_data(
+        desk,
+        encode(
+            RequestDistributeUserEvent(reference_id=9, this_dn="1001", user_event=1, user_data=big)
+        ),
+        NOW,
+    )
+    assert not desk.closing
+    assert any(e.reference_id == 9 for e in received(desk))
