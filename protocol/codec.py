@@ -39,7 +39,6 @@ _CONNID = struct.Struct(formats.CONN_ID_VALUE)
 HEADER_SIZE = _HEADER.size
 #: The bytes every frame starts with.
 MAGIC = formats.MAGIC
-_MAGIC = MAGIC
 #: Deepest KVList nesting accepted (a guard against recursion bombs).
 MAX_KVLIST_DEPTH = 32
 
@@ -93,7 +92,7 @@ def _generate_encoder(cls: type[Message]) -> Callable[[Message], bytes]:
         "_attr_int": _ATTR_INT.pack,
         "_attr_connid": _ATTR_CONNID.pack,
         "_kvlist": _encode_kvlist,
-        "_magic": _MAGIC,
+        "_magic": MAGIC,
         "_type": int(cls.MESSAGE_TYPE),
     }
     lines = ["def encode(msg):", "    parts = []", "    add = parts.append"]
@@ -264,7 +263,7 @@ def decode(frame: bytes) -> Message:
             offset=len(buf),
         )
     magic, mtype, blen = _HEADER.unpack_from(buf, 0)
-    if magic != _MAGIC:
+    if magic != MAGIC:
         raise MessageError(f"bad magic {magic!r}", code=ErrorCode.MalformedMessage, offset=0)
     end = HEADER_SIZE + blen
     if end != len(buf):
