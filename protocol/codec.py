@@ -5,9 +5,14 @@ protocol.framer.Framer) into a typed message or raises MessageError naming the m
 the attribute and the byte offset inside the frame. No byte string makes `decode` raise
 anything else.
 
-The fixed-size parts are precompiled struct.Struct objects derived from the construct
-declarations in protocol.wire (see wire.struct_format); tests check that this codec and the
-construct reference codec produce and accept the very same bytes.
+The fixed-size parts are precompiled struct.Struct objects whose formats are derived from the
+construct declarations in protocol.wire ahead of time (protocol/_wire_formats.py, written by
+`python -m protocol.wire`), so importing the codec does not import construct; tests check that
+this codec and the construct reference codec produce and accept the very same bytes.
+
+Each message class's encoder and decode table are generated from its catalogue entry when the
+codec first meets the class, not at import: importing the codec costs next to nothing, and the
+first encode or decode of a message type costs a fraction of a millisecond.
 """
 
 from __future__ import annotations
@@ -17,22 +22,23 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
-from protocol import wire
+from protocol import _wire_formats as formats
 from protocol.enums import ValueType
 from protocol.errors import ErrorCode, MessageError
-from protocol.messages import BY_ATTRIBUTE, CATALOGUE, Message
+from protocol.messages import CATALOGUE, Message
 from protocol.values import ConnID, KVList, KVValue
 
-_HEADER = struct.Struct(wire.struct_format(wire.FrameHeader))
-_ATTR = struct.Struct(wire.struct_format(wire.AttributeHeader))
-_KEYLEN = struct.Struct(wire.struct_format(wire.KVPairHeader))
-_KVVAL = struct.Struct(wire.struct_format(wire.KVPairValueHeader))
-_COUNT = struct.Struct(wire.struct_format(wire.KVListCount))
-_INT = struct.Struct(wire.IntValue.fmtstr)
-_CONNID = struct.Struct(wire.ConnIDValue.fmtstr)
+_HEADER = struct.Struct(formats.FRAME_HEADER)
+_ATTR = struct.Struct(formats.ATTRIBUTE_HEADER)
+_KEYLEN = struct.Struct(formats.KV_PAIR_HEADER)
+_KVVAL = struct.Struct(formats.KV_PAIR_VALUE_HEADER)
+_COUNT = struct.Struct(formats.KV_LIST_COUNT)
+_INT = struct.Struct(formats.INT_VALUE)
+_CONNID = struct.Struct(formats.CONN_ID_VALUE)
 
 HEADER_SIZE = _HEADER.size
-_MAGIC = wire.MAGIC
+#: The bytes every frame starts with.
+MAGIC = formats.MAGIC
 #: Deepest KVList nesting accepted (a guard against recursion bombs).
 MAX_KVLIST_DEPTH = 32
 
@@ -86,7 +92,7 @@ def _generate_encoder(cls: type[Message]) -> Callable[[Message], bytes]:
         "_attr_int": _ATTR_INT.pack,
         "_attr_connid": _ATTR_CONNID.pack,
         "_kvlist": _encode_kvlist,
-        "_magic": _MAGIC,
+        "_magic": MAGIC,
         "_type": int(cls.MESSAGE_TYPE),
     }
     lines = ["def encode(msg):", "    parts = []", "    add = parts.append"]
@@ -118,14 +124,25 @@ def _generate_encoder(cls: type[Message]) -> Callable[[Message], bytes]:
     return encoder
 
 
-_ENCODERS: dict[type[Message], Callable[[Message], bytes]] = {
-    cls: _generate_encoder(cls) for cls in CATALOGUE.values()
-}
+#: The encoder of each catalogue class the codec has met so far.
+_ENCODERS: dict[type[Message], Callable[[Message], bytes]] = {}
 
 
 def encode(msg: Message) -> bytes:
     """One frame's bytes for this message."""
-    return _ENCODERS[type(msg)](msg)
+    try:
+        encoder = _ENCODERS[type(msg)]
+    except KeyError:
+        encoder = _ENCODERS[type(msg)] = _generate_encoder(_catalogue_class(type(msg)))
+    return encoder(msg)
+
+
+def _catalogue_class(cls: type) -> type[Message]:
+    """cls itself if it is in the catalogue; KeyError(cls) otherwise."""
+    message_type = getattr(cls, "MESSAGE_TYPE", None)
+    if message_type is None or CATALOGUE.get(message_type) is not cls:
+        raise KeyError(cls)
+    return cls
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +263,7 @@ def decode(frame: bytes) -> Message:
             offset=len(buf),
         )
     magic, mtype, blen = _HEADER.unpack_from(buf, 0)
-    if magic != _MAGIC:
+    if magic != MAGIC:
         raise MessageError(f"bad magic {magic!r}", code=ErrorCode.MalformedMessage, offset=0)
     end = HEADER_SIZE + blen
     if end != len(buf):
@@ -265,7 +282,10 @@ def decode(frame: bytes) -> Message:
             message_type=mtype,
             offset=2,
         )
-    table, mandatory = _DECODE_TABLES[cls]
+    try:
+        table, mandatory = _DECODE_TABLES[cls]
+    except KeyError:
+        table, mandatory = _DECODE_TABLES[cls] = _decode_table(cls)
     values: dict[str, Any] = {}
     attr_unpack = _ATTR.unpack_from
     pos = HEADER_SIZE
@@ -377,11 +397,18 @@ _ATTR_SIZE = _ATTR.size
 _int_unpack = _INT.unpack_from
 _connid_unpack = _CONNID.unpack_from
 
-#: value -> member, per enumeration the catalogue uses (faster than calling the enum).
-_ENUM_MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {
-    spec.enum: {int(m): m for m in spec.enum} for spec in BY_ATTRIBUTE.values() if spec.enum
-}
-_ENUM_NAMES = {id(members): enum.__name__ for enum, members in _ENUM_MEMBERS.items()}
+#: value -> member, per enumeration the decode tables so far use (faster than calling the enum).
+_ENUM_MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {}
+#: The enumeration's name, by id() of its value -> member table (for error messages).
+_ENUM_NAMES: dict[int, str] = {}
+
+
+def _enum_members(enum: type[IntEnum]) -> dict[int, IntEnum]:
+    members = _ENUM_MEMBERS.get(enum)
+    if members is None:
+        members = _ENUM_MEMBERS[enum] = {int(m): m for m in enum}
+        _ENUM_NAMES[id(members)] = enum.__name__
+    return members
 
 
 _Slot = tuple[str, int, dict[int, IntEnum] | None]
@@ -393,11 +420,12 @@ def _decode_table(cls: type[Message]) -> tuple[dict[int, _Slot], frozenset[str]]
         int(fs.spec.attribute): (
             fs.spec.field,
             int(fs.spec.value_type),
-            _ENUM_MEMBERS[fs.spec.enum] if fs.spec.enum else None,
+            _enum_members(fs.spec.enum) if fs.spec.enum else None,
         )
         for fs in cls.FIELDS
     }
     return table, frozenset(fs.spec.field for fs in cls.FIELDS if fs.mandatory)
 
 
-_DECODE_TABLES = {cls: _decode_table(cls) for cls in CATALOGUE.values()}
+#: The decode table of each catalogue class the codec has met so far.
+_DECODE_TABLES: dict[type[Message], tuple[dict[int, _Slot], frozenset[str]]] = {}

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from protocol import wire
+from protocol._wire_formats import DEFAULT_MAX_FRAME_SIZE, MAGIC
 from protocol.codec import HEADER_SIZE, read_header
 from protocol.errors import ErrorCode, FrameError
+
+__all__ = ["DEFAULT_MAX_FRAME_SIZE", "Framer"]
 
 
 class Framer:
     """Buffers a byte stream and yields complete frames."""
 
-    def __init__(self, max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE) -> None:
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
         if max_frame_size < HEADER_SIZE:
             raise ValueError(f"max_frame_size {max_frame_size} is below the header size")
         self.max_frame_size = max_frame_size
@@ -37,8 +39,8 @@ class Framer:
         """The next complete frame, or None if more bytes are needed."""
         buf = self._buffer
         have = len(buf)
-        magic_len = len(wire.MAGIC)
-        if buf[: min(have, magic_len)] != wire.MAGIC[: min(have, magic_len)]:
+        magic_len = len(MAGIC)
+        if buf[: min(have, magic_len)] != MAGIC[: min(have, magic_len)]:
             raise FrameError(
                 f"bad magic {bytes(buf[:magic_len])!r}: not a ctiemu frame stream",
                 code=ErrorCode.FramingError,

@@ -7,8 +7,11 @@ ConnID (uint64), KVList (recursive pairs) or Binary. All integers are big-endian
 Two codecs are built from these declarations:
 - `parse_frame` / `build_frame` here use construct directly. They are the reference: slow,
   obviously right, and what tests compare the fast path against byte for byte.
-- protocol.codec derives precompiled struct.Struct objects from the fixed-size parts declared
-  here (see `struct_format`) for the hot path.
+- protocol.codec packs and unpacks the fixed-size parts declared here with struct.Struct. Their
+  formats are derived from these declarations (see `struct_format`) ahead of time:
+  `python -m protocol.wire` writes them to protocol/_wire_formats.py, so that the codec and the
+  framer never import construct (~30 ms), and tests/protocol/test_codec.py fails when that
+  file is stale.
 
 This module knows the byte layout only; which attributes a message carries is the catalogue's
 business (protocol.messages).
@@ -16,6 +19,8 @@ business (protocol.messages).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import construct as c
@@ -172,3 +177,49 @@ def parse_frame(data: bytes) -> tuple[int, list[tuple[int, int, Any]]]:
         (a.tag, a.value_type, _from_construct_value(a.value_type, a.value))
         for a in parsed.attributes
     ]
+
+
+#: What protocol/_wire_formats.py holds: its name for each fixed-size part, and the part.
+FAST_PATH_PARTS: dict[str, c.Struct | c.FormatField] = {
+    "FRAME_HEADER": FrameHeader,
+    "ATTRIBUTE_HEADER": AttributeHeader,
+    "KV_PAIR_HEADER": KVPairHeader,
+    "KV_PAIR_VALUE_HEADER": KVPairValueHeader,
+    "KV_LIST_COUNT": KVListCount,
+    "INT_VALUE": IntValue,
+    "CONN_ID_VALUE": ConnIDValue,
+}
+
+FORMATS_PATH = Path(__file__).with_name("_wire_formats.py")
+
+
+def render_formats() -> str:
+    """The text of protocol/_wire_formats.py: the constants and struct formats the fast codec
+    and the framer need, derived from the declarations above."""
+    lines = [
+        '"""The fixed-size parts of the frame layout as struct formats, for protocol.codec.',
+        "",
+        "Generated from the construct declarations in protocol.wire by `python -m protocol.wire`;",
+        "do not edit. It lets the codec and the framer know the layout without importing",
+        "construct; tests/protocol/test_codec.py fails when it is stale.",
+        '"""',
+        "",
+        "#: The bytes every frame starts with.",
+        f'MAGIC = b"{MAGIC.decode("ascii")}"',
+        "#: Default largest frame (header included) a reader accepts.",
+        f"DEFAULT_MAX_FRAME_SIZE = {DEFAULT_MAX_FRAME_SIZE!r}",
+    ]
+    for name, part in FAST_PATH_PARTS.items():
+        fmt = struct_format(part) if isinstance(part, c.Struct) else part.fmtstr
+        lines.append(f'{name} = "{fmt}"')
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write protocol/_wire_formats.py (or the path given)."""
+    Path(argv[0] if argv else FORMATS_PATH).write_text(render_formats(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -36,10 +36,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from protocol import wire
-from protocol.codec import decode
+from protocol.codec import HEADER_SIZE, MAGIC, decode
 from protocol.errors import FrameError, ProtocolError
-from protocol.framer import Framer
+from protocol.framer import DEFAULT_MAX_FRAME_SIZE, Framer
 from protocol.messages import CATALOGUE, Message, Request
 
 #: (IP address as text, port).
@@ -704,7 +703,7 @@ def _pick_client(conn: _Conn, server_port: int | None) -> Endpoint:
 
 
 def _starts_with_request(data: bytes) -> bool:
-    if len(data) < wire.FRAME_HEADER_SIZE or data[:2] != wire.MAGIC:
+    if len(data) < HEADER_SIZE or data[:2] != MAGIC:
         return False
     cls = CATALOGUE.get(data[2] << 8 | data[3])
     return cls is not None and issubclass(cls, Request)
@@ -733,12 +732,12 @@ def _plausible(stream: TcpStream, direction: str) -> bool:
     for d, _, data in stream.chunks:
         if d == direction:
             head += data
-            if len(head) >= wire.FRAME_HEADER_SIZE:
+            if len(head) >= HEADER_SIZE:
                 break
-    if len(head) < wire.FRAME_HEADER_SIZE or head[:2] != wire.MAGIC:
+    if len(head) < HEADER_SIZE or head[:2] != MAGIC:
         return False
     body = int.from_bytes(head[4:8], "big")
-    return body + wire.FRAME_HEADER_SIZE <= wire.DEFAULT_MAX_FRAME_SIZE
+    return body + HEADER_SIZE <= DEFAULT_MAX_FRAME_SIZE
 
 
 def carries_ctiemu(stream: TcpStream) -> bool:

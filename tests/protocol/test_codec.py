@@ -67,6 +67,13 @@ def test_every_catalogue_message_has_a_sample() -> None:
     assert {type(m) for m in SAMPLES} == set(CATALOGUE.values())
 
 
+def test_wire_formats_are_current() -> None:
+    """The struct formats the codec uses are the ones protocol.wire's declarations give."""
+    assert wire.FORMATS_PATH.read_text(encoding="utf-8") == wire.render_formats(), (
+        "protocol/_wire_formats.py is stale: run python -m protocol.wire"
+    )
+
+
 def test_header_layout_is_documented_one() -> None:
     data = encode(RequestRegisterClient(protocol_version="1.0", application_name="a"))
     magic, mtype, length = struct.unpack_from(">2sHI", data)
