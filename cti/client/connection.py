@@ -33,10 +33,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from protocol import wire
 from protocol.codec import decode, encode
 from protocol.errors import FrameError, MessageError
-from protocol.framer import Framer
+from protocol.framer import DEFAULT_MAX_FRAME_SIZE, Framer
 from protocol.messages import (
     Control,
     Event,
@@ -88,7 +87,7 @@ class ClientConnection:
         self,
         *,
         now: float = 0.0,
-        max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         keepalive_interval: float | None = None,
         keepalive_timeout: float = 10.0,
     ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hw.simnet import NetworkProfile
-from protocol import wire
+from protocol.framer import DEFAULT_MAX_FRAME_SIZE
 from switch.config import ConfigError, SwitchConfig
 
 __all__ = ["Config", "ConfigError", "ServerConfig", "default_config", "load_config", "parse_config"]
@@ -121,7 +121,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 7000
     name: str = "ctiemu"
-    max_frame_size: int = wire.DEFAULT_MAX_FRAME_SIZE
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     #: Probe a client silent this long (seconds; 0: never); close it if the probe goes
     #: unanswered keepalive_timeout seconds.
     keepalive_interval: float = 30.0
