@@ -111,6 +111,7 @@ _SERVER_KEYS: dict[str, type] = {
     "tls_certificate": str,
     "tls_private_key": str,
     "trace": bool,
+    "trace_lines_per_second": int,
     "log_level": str,
 }
 _LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -152,6 +153,8 @@ class ServerConfig:
     tls_private_key: str = ""
     #: Log every frame of every session (switchable per session at run time).
     trace: bool = False
+    #: Frame-trace lines one session may write a second (0: no bound); the excess is counted.
+    trace_lines_per_second: int = 200
     log_level: str = "info"
     applications: tuple[ApplicationConfig, ...] = ()
 
@@ -205,6 +208,7 @@ class ServerConfig:
             "max_connections",
             "max_connections_per_address",
             "max_handshaking_connections",
+            "trace_lines_per_second",
             "handshake_timeout",
             "unfinished_frame_timeout",
         ):

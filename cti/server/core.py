@@ -149,6 +149,11 @@ class Session:
     partial_since: float | None = None
     close_reason: str = ""
     trace: bool = False
+    #: Frame trace lines a second (0: no bound), the bucket and what went over it.
+    trace_rate: int = 0
+    trace_tokens: float = 0.0
+    trace_tokens_at: float = 0.0
+    trace_dropped: int = 0
     #: Keep-alive: whether the client speaks it (it sent a KeepAliveProbe or KeepAliveAnswer,
     #: or asked for it at RegisterClient: Extensions "keepalive"); only those are probed, as
     #: T-Library clients that never heard of ctiemu's probes must not be cut off for idling.
@@ -186,6 +191,38 @@ class Session:
 
     def describe(self) -> str:
         return f"session {self.id} ({self.application_name or '?'} from {self.peer or '?'})"
+
+    def trace_allows(self, now: float) -> bool:
+        """Whether one more frame-trace line may be written now: at most trace_lines_per_second
+        a second (a bucket of as many); lines over it are counted in `trace_dropped`, and the
+        next line written says how many were left out."""
+        rate = self.trace_rate
+        if rate <= 0:
+            return True
+        if now > self.trace_tokens_at:
+            self.trace_tokens = min(
+                float(rate), self.trace_tokens + (now - self.trace_tokens_at) * rate
+            )
+            self.trace_tokens_at = now
+        if self.trace_tokens < 1:
+            self.trace_dropped += 1
+            return False
+        self.trace_tokens -= 1
+        if self.trace_dropped:
+            trace_log.info(
+                "%s: %d trace lines not written (over %d a second)",
+                self.describe(),
+                self.trace_dropped,
+                rate,
+            )
+            self.trace_dropped = 0
+        return True
+
+
+#: Authentication failures from one address for one application: the next attempt is refused
+#: unread for this long, doubling with each failure in a row up to AUTH_BACKOFF_MAX seconds.
+AUTH_BACKOFF_FIRST = 0.25
+AUTH_BACKOFF_MAX = 8.0
 
 
 class LimitedLog:
@@ -245,6 +282,8 @@ class TServerCore:
         #: Open connections per peer address (the per-address cap), and those not registered.
         self._per_address: dict[str, int] = {}
         self._handshaking = 0
+        #: (address, application) -> (failed attempts in a row, refused without a look until)
+        self._auth_failures: dict[tuple[str, str], tuple[int, float]] = {}
         #: Warnings about hostile or broken peers: one line per cause and minute.
         self._limited_log = LimitedLog(log)
         #: Statistics for QueryServer: totals, and events per whole second of the last ten.
@@ -290,6 +329,8 @@ class TServerCore:
         session.opened_at = session.last_received = session.tokens_at = now
         session.tokens = float(settings.max_requests_per_second)
         session.trace = settings.trace
+        session.trace_rate = settings.trace_lines_per_second
+        session.trace_tokens, session.trace_tokens_at = float(settings.trace_lines_per_second), now
         self._next_session += 1
         self.sessions[session.id] = session
         from_address = self._per_address[session.address] = (
@@ -505,7 +546,7 @@ class TServerCore:
         return out
 
     def _handle(self, out: Outbox, session: Session, msg: Message, now: float) -> None:
-        if session.trace:
+        if session.trace and session.trace_allows(now):
             trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
             session.speaks_keepalive = True
@@ -566,17 +607,34 @@ class TServerCore:
             self._close(out, session, "unsupported protocol version")
             return
         known = self.settings.application(req.application_name)
+        guesser = (session.address, req.application_name)
+        failures, blocked_until = self._auth_failures.get(guesser, (0, 0.0))
         refused = None
-        if known is None and self.settings.authenticate:
+        if now < blocked_until:
+            # not even looked at: guessing from here goes no faster than the back-off
+            refused = (
+                f"too many failed attempts for application {req.application_name!r} from "
+                f"{session.address or 'here'}; retry in {blocked_until - now:.1f} s"
+            )
+        elif known is None and self.settings.authenticate:
             refused = f"application {req.application_name!r} is not configured"
         elif known is not None and known.password and req.application_password != known.password:
             refused = f"wrong password for application {req.application_name!r}"
         if refused is not None:
-            log.warning("session %d from %s: %s; closing", session.id, session.peer, refused)
+            if now >= blocked_until:  # a real failure: the next attempt waits twice as long
+                failures += 1
+                delay = min(AUTH_BACKOFF_FIRST * 2 ** (failures - 1), AUTH_BACKOFF_MAX)
+                self._auth_failures[guesser] = (failures, now + delay)
+            self._limited_log.warning(
+                now,
+                f"auth {session.address}",
+                f"session {session.id} from {session.peer}: {refused}; closing",
+            )
             failed = Refusal(ErrorCode.AuthenticationFailed, refused)
             self._error(out, session, failed, req.reference_id, now)
             self._close(out, session, "authentication failed")
             return
+        self._auth_failures.pop(guesser, None)
         session.application_name = req.application_name
         session.rights = known or ApplicationConfig(req.application_name)
         session.framer.max_frame_size = self.max_frame_size  # past the handshake's small bound
@@ -1150,7 +1208,7 @@ class TServerCore:
                     answered = True
                     answer = stamped.trusted_replace({"reference_id": request.reference_id})
                     frame = encode(answer)
-                    if session.trace:
+                    if session.trace and session.trace_allows(now):
                         trace_log.info("%s -> %r", session.describe(), answer)
                 elif session.aborted or (
                     session.input_mask is not None and not session.wants(kind)
@@ -1160,7 +1218,7 @@ class TServerCore:
                     if shared is None:
                         shared = encode(stamped)
                     frame = shared
-                    if session.trace:
+                    if session.trace and session.trace_allows(now):
                         trace_log.info("%s -> %r", session.describe(), stamped)
                 session.send(frame)
                 delivered += 1
@@ -1202,7 +1260,7 @@ class TServerCore:
         if session.aborted:
             return
         session.send(frame)
-        if session.trace:
+        if session.trace and session.trace_allows(session.last_received):
             trace_log.info("%s -> %r", session.describe(), event)
         if session.pending_bytes > self.settings.max_output_bytes:
             self._overflow(out, session)

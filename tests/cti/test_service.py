@@ -706,3 +706,68 @@ def test_before_registering_only_small_frames_are_read() -> None:
     )
     assert not desk.closing
     assert any(e.reference_id == 9 for e in received(desk))
+
+
+# ------------------------------------------------------------------------------------------------
+# Trace and authentication bounds (issue 13, item 19)
+
+
+def test_the_frame_trace_writes_at_most_its_rate_and_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    core = make_core(trace=True, trace_lines_per_second=10)
+    desk = connect(core, "1001", app="desk")  # the handshake's lines take from the bucket too
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ctiemu.trace"):
+        for i in range(100):
+            send(core, desk, RequestQueryServer(reference_id=100 + i), now=NOW + 1)
+        lines = [r.getMessage() for r in caplog.records if r.name == "ctiemu.trace"]
+        assert len(lines) <= 10  # 200 frames, one second's worth written
+        caplog.clear()
+        send(core, desk, RequestQueryServer(reference_id=999), now=NOW + 3)
+        later = [r.getMessage() for r in caplog.records if r.name == "ctiemu.trace"]
+    assert any("trace lines not written" in line for line in later), later
+    received(desk)
+
+
+def test_authentication_failures_back_off_per_address_and_application(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    core = make_core(authenticate=True, applications=(ApplicationConfig("desk", password="pw"),))
+
+    def attempt(password: str, at: float, peer: str = "10.0.0.7:5000") -> EventError | None:
+        session = core.open_session(peer, NOW + at)
+        hello = RequestRegisterClient(
+            reference_id=1,
+            protocol_version="1.0",
+            application_name="desk",
+            application_password=password,
+        )
+        send(core, session, hello, now=NOW + at)
+        [answer] = received(session)
+        core.close_session(session, NOW + at)
+        return answer if isinstance(answer, EventError) else None
+
+    with caplog.at_level(logging.WARNING, logger="ctiemu.core"):
+        first = attempt("guess1", 0.0)
+        assert first is not None and first.error_code == ErrorCode.AuthenticationFailed
+        blocked = attempt("pw", 0.1)  # the right password, inside the back-off: not looked at
+        assert blocked is not None and "retry in" in (blocked.error_message or "")
+        assert attempt("pw", 0.0, peer="10.0.0.8:5000") is None  # another address: unaffected
+        assert attempt("guess2", 0.3) is not None  # a second failure: 0.5 s now
+        assert attempt("pw", 0.7) is not None  # still inside it
+        assert attempt("pw", 0.81) is None  # after it: the right password works, and resets
+        assert attempt("guess3", 0.9) is not None  # a first failure again: 0.25 s
+        assert attempt("pw", 1.16) is None
+        # a burst of guesses: at most a handful are looked at, the log has one line for them
+        looked_at = sum(
+            1
+            for i in range(200)
+            if "wrong password"
+            in ((attempt(f"g{i}", 2 + i * 0.01) or EventError()).error_message or "")
+        )
+    assert looked_at <= 5, looked_at
+    warnings = [
+        r for r in caplog.records if r.name == "ctiemu.core" and "10.0.0.7" in r.getMessage()
+    ]
+    assert len(warnings) <= 2, [w.getMessage() for w in warnings]
