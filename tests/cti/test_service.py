@@ -115,8 +115,9 @@ def connect(
     app: str = "desk",
     mode: RegisterMode = RegisterMode.Share,
     password: str | None = None,
+    now: float = NOW,
 ) -> Session:
-    session = core.open_session("test", NOW)
+    session = core.open_session("test", now)
     send(
         core,
         session,
@@ -126,9 +127,11 @@ def connect(
             application_name=app,
             application_password=password,
         ),
+        now=now,
     )
     for dn in dns:
-        send(core, session, RequestRegisterAddress(reference_id=2, this_dn=dn, register_mode=mode))
+        request = RequestRegisterAddress(reference_id=2, this_dn=dn, register_mode=mode)
+        send(core, session, request, now=now)
     answers = received(session)
     assert not any(isinstance(a, EventError) for a in answers), answers
     return session
@@ -306,7 +309,7 @@ def test_authentication() -> None:
         [error] = received(session)
         assert isinstance(error, EventError) and error.error_code == ErrorCode.AuthenticationFailed
         assert session.closing and session.application_name is None
-    ok = connect(core, "1001", password="pw")
+    ok = connect(core, "1001", password="pw", now=NOW + 10)  # past the failures' back-off
     assert not ok.closing
 
 

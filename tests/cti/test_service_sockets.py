@@ -22,6 +22,7 @@ import trustme
 from cti.client import open_client
 from cti.server.build import run_server
 from cti.server.config import ApplicationConfig, Config, ServerConfig, default_config
+from cti.server.core import AUTH_BACKOFF_FIRST
 from protocol.codec import decode, encode
 from protocol.enums import AddressInfoType, RegisterMode
 from protocol.errors import ErrorCode
@@ -224,7 +225,9 @@ async def test_a_flood_of_bad_input_while_others_make_calls(
     nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
 ) -> None:
     with trio.fail_after(30):
-        port = await start(nursery, config_with(max_requests_per_second=2000))
+        # 200/s: the flood's 6,000 requests would need 30 s; however fast or slow the machine
+        # handles them, most are over the limit
+        port = await start(nursery, config_with(max_requests_per_second=200))
         rng = random.Random(7)
         outcomes: dict[str, list[Message]] = {}
 
@@ -286,7 +289,7 @@ async def test_a_flood_of_bad_input_while_others_make_calls(
         assert isinstance(outcomes["after"][0], EventServerInfo)
         flood_codes = [getattr(m, "error_code", None) for m in outcomes["flood"]]
         assert flood_codes.count(ErrorCode.TooManyRequests) > 0
-        assert flood_codes.count(None) >= 2000  # the allowed burst was served
+        assert flood_codes.count(None) >= 200  # the allowed burst (a second's worth) was served
         assert "Traceback" not in caplog.text
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -362,6 +365,7 @@ async def test_authentication_over_the_wire(nursery: trio.Nursery) -> None:
         )
         [error] = await raw.until_closed()
         assert isinstance(error, EventError) and error.error_code == ErrorCode.AuthenticationFailed
+        await trio.sleep(AUTH_BACKOFF_FIRST * 1.5)  # the documented back-off after a failure
         async with open_client(
             "127.0.0.1", port, application_name="desk", password="s3cret"
         ) as desk:
