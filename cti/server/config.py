@@ -135,7 +135,7 @@ class ServerConfig:
     #: more gets EventError 713 and is closed.
     max_connections: int = 10000
     max_connections_per_address: int = 2000
-    max_handshaking_connections: int = 256
+    max_handshaking_connections: int = 2048
     #: The largest frame a connection may send before its RequestRegisterClient succeeded
     #: (then max_frame_size): what a connection that never registers can make the server hold.
     handshake_frame_size: int = 65536

@@ -37,6 +37,9 @@ FRAMES_PER_TURN = 32
 #: How long a session the server is closing may take to receive its last frames.
 CLOSE_FLUSH_SECONDS = 5.0
 RECEIVE_SIZE = 65536
+#: Reads are this small until the connection has registered: with handshake_frame_size, what a
+#: connection that never registers can make the server hold.
+RECEIVE_SIZE_BEFORE_HANDSHAKE = 4096
 
 
 class _Doorbell:
@@ -248,7 +251,10 @@ class TServer:
     async def _read_loop(self, stream: trio.abc.Stream, session: Session) -> str:
         while not session.closing:
             try:
-                data = await stream.receive_some(RECEIVE_SIZE)
+                registered = session.application_name is not None
+                data = await stream.receive_some(
+                    RECEIVE_SIZE if registered else RECEIVE_SIZE_BEFORE_HANDSHAKE
+                )
             except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 return f"connection lost: {exc}"
             if not data:
