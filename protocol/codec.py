@@ -41,6 +41,10 @@ HEADER_SIZE = _HEADER.size
 MAGIC = formats.MAGIC
 #: Deepest KVList nesting accepted (a guard against recursion bombs).
 MAX_KVLIST_DEPTH = 32
+#: Most KVList pairs in one frame, all its lists and nested lists together: a frame announcing
+#: more is refused from the pair counts alone, before any pair is decoded (a bound on the work
+#: any one frame can cost).
+MAX_KVLIST_PAIRS = 10_000
 
 _VT_STRING = int(ValueType.String)
 _VT_INT = int(ValueType.Int)
@@ -174,12 +178,16 @@ def _decode_int(buf: bytes, pos: int, end: int) -> int:
     return int(_INT.unpack_from(buf, pos)[0])
 
 
-def _decode_kvlist(buf: bytes, pos: int, end: int, depth: int = 0) -> KVList:
+def _decode_kvlist(buf: bytes, pos: int, end: int, budget: list[int], depth: int = 0) -> KVList:
+    """One KVList; `budget` holds how many more pairs the frame may have."""
     if depth > MAX_KVLIST_DEPTH:
         raise _Fail(f"KVList nested deeper than {MAX_KVLIST_DEPTH}", pos)
     if end - pos < _COUNT.size:
         raise _Fail("KVList shorter than its pair count", pos)
     (count,) = _COUNT.unpack_from(buf, pos)
+    budget[0] -= count
+    if budget[0] < 0:
+        raise _Fail(f"more than {MAX_KVLIST_PAIRS} KVList pairs in one frame", pos)
     pos += _COUNT.size
     pairs: list[tuple[str, KVValue]] = []
     for _ in range(count):
@@ -204,7 +212,7 @@ def _decode_kvlist(buf: bytes, pos: int, end: int, depth: int = 0) -> KVList:
         elif vt == _VT_BINARY:
             value = buf[vpos:vend]
         elif vt == _VT_KVLIST:
-            value = _decode_kvlist(buf, vpos, vend, depth + 1)
+            value = _decode_kvlist(buf, vpos, vend, budget, depth + 1)
         else:
             raise _Fail(f"KVList value of key {key!r} has unknown value type {vt}", vhpos)
         pairs.append((key, value))
@@ -212,6 +220,12 @@ def _decode_kvlist(buf: bytes, pos: int, end: int, depth: int = 0) -> KVList:
     if pos != end:
         raise _Fail(f"{end - pos} bytes after the last KVList pair", pos)
     return KVList._trusted(tuple(pairs))
+
+
+def reference_id_of(frame: bytes) -> int | None:
+    """The ReferenceID of a whole frame, read without decoding the rest (None: it has none, or
+    it cannot be read): to address an EventError about a frame the server will not decode."""
+    return _peek_reference_id(frame, len(frame))
 
 
 def _peek_reference_id(buf: bytes, end: int) -> int | None:
@@ -287,6 +301,7 @@ def decode(frame: bytes) -> Message:
     except KeyError:
         table, mandatory = _DECODE_TABLES[cls] = _decode_table(cls)
     values: dict[str, Any] = {}
+    budget = [MAX_KVLIST_PAIRS]
     attr_unpack = _ATTR.unpack_from
     pos = HEADER_SIZE
     while pos < end:
@@ -336,7 +351,7 @@ def decode(frame: bytes) -> Message:
                     raise _Fail(f"ConnID value is {ln} bytes, not 8", vpos)
                 value = ConnID(_connid_unpack(buf, vpos)[0])
             elif vt == _VT_KVLIST:
-                value = _decode_kvlist(buf, vpos, vend)
+                value = _decode_kvlist(buf, vpos, vend, budget)
             else:
                 value = buf[vpos:vend]
         except UnicodeDecodeError as exc:

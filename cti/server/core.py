@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from cti.server.config import ApplicationConfig, ServerConfig
 from cti.server.requests import SWITCH_REQUESTS
-from protocol.codec import decode, encode
+from protocol.codec import decode, encode, read_header, reference_id_of
 from protocol.enums import (
     AddressInfoType,
     AddressType,
@@ -531,13 +531,42 @@ class TServerCore:
         return out
 
     def _receive_frame(self, out: Outbox, session: Session, frame: bytes, now: float) -> None:
+        # decided from the header, before a byte of the body is decoded: a frame the server
+        # will not carry out costs it next to nothing, however large
+        message_type = read_header(frame)[0]
+        if message_type not in _KEEPALIVE_TYPES:
+            refusal = self._admit_request(session, message_type, now)
+            if refusal is not None:
+                self._error(out, session, refusal, reference_id_of(frame), now)
+                return
         try:
             msg = decode(frame)
         except MessageError as err:
             log.debug("session %d: %s", session.id, err)
             self._error(out, session, Refusal(err.code, str(err)), err.reference_id, now)
             return
-        self._handle(out, session, msg, now)
+        self._handle(out, session, msg, now, admitted=True)
+
+    def _admit_request(self, session: Session, message_type: int, now: float) -> Refusal | None:
+        """The request-rate limit (a token taken), and RequestRegisterClient first."""
+        limit = self.settings.max_requests_per_second
+        if limit:
+            if now > session.tokens_at:
+                elapsed = now - session.tokens_at
+                session.tokens = min(float(limit), session.tokens + elapsed * limit)
+                session.tokens_at = now
+            if session.tokens < 1:
+                return Refusal(
+                    ErrorCode.TooManyRequests,
+                    f"more than {limit} requests per second; request not carried out",
+                )
+            session.tokens -= 1
+        if session.application_name is None and message_type != _REGISTER_CLIENT_TYPE:
+            return Refusal(
+                ErrorCode.ClientNotRegistered,
+                "send RequestRegisterClient before any other request",
+            )
+        return None
 
     def handle_request(self, session: Session, msg: Message, now: float) -> Outbox:
         """One decoded message from a client. Returns the sessions with new output."""
@@ -545,7 +574,10 @@ class TServerCore:
         self._handle(out, session, msg, now)
         return out
 
-    def _handle(self, out: Outbox, session: Session, msg: Message, now: float) -> None:
+    def _handle(
+        self, out: Outbox, session: Session, msg: Message, now: float, *, admitted: bool = False
+    ) -> None:
+        """One decoded message; `admitted`: `_admit_request` has already let it through."""
         if session.trace and session.trace_allows(now):
             trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
@@ -557,18 +589,10 @@ class TServerCore:
             return
         handler = self._handlers.get(type(msg))
         try:
-            limit = self.settings.max_requests_per_second
-            if limit:
-                if now > session.tokens_at:
-                    elapsed = now - session.tokens_at
-                    session.tokens = min(float(limit), session.tokens + elapsed * limit)
-                    session.tokens_at = now
-                if session.tokens < 1:
-                    raise Refusal(
-                        ErrorCode.TooManyRequests,
-                        f"more than {limit} requests per second; request not carried out",
-                    )
-                session.tokens -= 1
+            if not admitted and (
+                refusal := self._admit_request(session, int(msg.MESSAGE_TYPE), now)
+            ):
+                raise refusal
             if not isinstance(msg, Request) or handler is None:
                 raise Refusal(
                     ErrorCode.UnsupportedOperation,
@@ -1303,6 +1327,8 @@ class TServerCore:
 
 
 _NOBODY: dict[int, RegisterMode] = {}
+_KEEPALIVE_TYPES = frozenset({int(KeepAliveProbe.MESSAGE_TYPE), int(KeepAliveAnswer.MESSAGE_TYPE)})
+_REGISTER_CLIENT_TYPE = int(RequestRegisterClient.MESSAGE_TYPE)
 #: Registration modes that may send requests for the DN.
 _CONTROL = (RegisterMode.Share, RegisterMode.Private)
 

@@ -774,3 +774,40 @@ def test_authentication_failures_back_off_per_address_and_application(
         r for r in caplog.records if r.name == "ctiemu.core" and "10.0.0.7" in r.getMessage()
     ]
     assert len(warnings) <= 2, [w.getMessage() for w in warnings]
+
+
+def test_frames_the_server_will_not_carry_out_are_refused_from_their_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13, item 17: before RequestRegisterClient, and over the request rate, a frame is
+    answered from its header (its ReferenceID read, nothing else decoded): however large, it
+    costs the server next to nothing."""
+    import cti.server.core as core_module
+
+    decoded: list[bytes] = []
+    real_decode = core_module.decode
+
+    def counting_decode(frame: bytes) -> Message:
+        decoded.append(frame)
+        return real_decode(frame)
+
+    monkeypatch.setattr(core_module, "decode", counting_decode)
+    core = make_core(max_requests_per_second=5)
+    big = KVList([(f"k{i}", "x" * 50) for i in range(900)])  # about 55 KB: under 64 KiB
+    stranger = core.open_session("10.0.0.6:1000", NOW)
+    request = RequestDistributeUserEvent(
+        reference_id=31, this_dn="1001", user_event=1, user_data=big
+    )
+    core.receive_data(stranger, encode(request) * 3, NOW)
+    errors = received(stranger)
+    assert [e.error_code for e in errors] == [ErrorCode.ClientNotRegistered] * 3  # type: ignore[attr-defined]
+    assert [e.reference_id for e in errors] == [31] * 3
+    assert decoded == []
+    desk = connect(core, "1001", app="desk")
+    decoded.clear()
+    core.receive_data(desk, encode(request) * 10, NOW)  # 5 a second: the last 5 over the rate
+    refused = [getattr(e, "error_code", None) for e in received(desk)].count(
+        ErrorCode.TooManyRequests
+    )
+    assert refused >= 5  # (the handshake took tokens too)
+    assert len(decoded) == 10 - refused  # only those carried out were decoded

@@ -291,3 +291,36 @@ def test_random_and_mutated_frames_raise_only_the_typed_error() -> None:
                 decode(frame)
         except ProtocolError as err:
             assert err.offset is None or 0 <= err.offset <= len(blob)
+
+
+def test_a_frame_announcing_too_many_kvlist_pairs_is_refused_from_the_counts() -> None:
+    """Issue 13, item 17: at most MAX_KVLIST_PAIRS pairs in one frame, all its lists together;
+    a frame announcing more is refused before its pairs are read."""
+    from protocol.codec import MAX_KVLIST_PAIRS
+    from protocol.messages import RequestAttachUserData
+
+    fine = KVList([(f"k{i}", i) for i in range(MAX_KVLIST_PAIRS)])
+    message = RequestAttachUserData(
+        reference_id=5, this_dn="1001", conn_id=ConnID(1), user_data=fine
+    )
+    assert decode(encode(message)) == message
+    half = KVList([(f"k{i}", i) for i in range(MAX_KVLIST_PAIRS // 2 + 1)])
+    nested = KVList([("a", half), ("b", half)])  # two lists within the bound, not together
+    too_many = RequestAttachUserData(
+        reference_id=6, this_dn="1001", conn_id=ConnID(1), user_data=nested
+    )
+    with pytest.raises(MessageError, match="KVList pairs in one frame") as raised:
+        decode(encode(too_many))
+    assert raised.value.reference_id == 6
+    # a count that lies (a huge number announced, nothing behind it) costs nothing either
+    lying = bytearray(
+        encode(
+            RequestAttachUserData(
+                reference_id=7, this_dn="1001", conn_id=ConnID(1), user_data=KVList([("k", 1)])
+            )
+        )
+    )
+    at = lying.index(b"\x00\x00\x00\x01\x00\x01k")  # pair count 1, key length 1, "k"
+    lying[at : at + 4] = (10**9).to_bytes(4, "big")
+    with pytest.raises(MessageError, match="KVList pairs in one frame"):
+        decode(bytes(lying))
