@@ -62,9 +62,13 @@ async def _serve_main(config: Config, demo: bool, capture: PcapWriter | None = N
                 file=sys.stderr,
                 flush=True,
             )
-            nursery.start_soon(_run_demo, config, _loopback(host), port)
-        await until_signal()
-        print("ctiemu: shutting down", file=sys.stderr, flush=True)
+        async with trio.open_nursery() as demo_nursery:
+            if demo:
+                demo_nursery.start_soon(_run_demo, config, _loopback(host), port)
+            await until_signal()
+            print("ctiemu: shutting down", file=sys.stderr, flush=True)
+            # the demo's clients close their connections first, so none sees the server go
+            demo_nursery.cancel_scope.cancel()
         nursery.cancel_scope.cancel()
 
 
@@ -171,6 +175,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ctiemu: {config.source}: server.tls_certificate: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # the server's log is what `serve` shows: at the configured level (-v: debug)
+    if not args.verbose:
+        logging.getLogger("ctiemu").setLevel(config.server.log_level.upper())
     with ExitStack() as stack:
         capture = None
         if args.capture:
