@@ -42,7 +42,7 @@ async def test_every_capture_replays_without_a_difference(path: Path) -> None:
     config_path = index_config(path)
     assert config_path is not None
     sessions = read_sessions(path)
-    with trio.fail_after(30):
+    with trio.fail_after(LIMIT):
         result = await replay_file(
             sessions, path.name, server=None, config=load_config(config_path), timeout=5
         )
