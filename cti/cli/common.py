@@ -1,7 +1,9 @@
-"""What every `ctiemu` command shares: the exit codes, the one HOST:PORT parser, the client
-options (--server, --json), running a client command with its errors turned into messages and
-exit codes, and waiting for Ctrl-C or SIGTERM. Light to import: trio and the client library are
-imported by the functions that use them, so that `ctiemu --version` starts fast.
+"""What every `ctiemu` command shares: the exit codes, the one port parser (and HOST:PORT on
+it), the client options (--server, --json), the one error style (`fail`: `ctiemu: message` on
+stderr, one line; `refusal`: how an EventError reads), running a client command with its errors
+turned into messages and exit codes, and waiting for Ctrl-C or SIGTERM. Light to import: trio,
+the client library and protocol/ are imported by the functions that use them, so that `ctiemu
+--version` starts fast.
 """
 
 from __future__ import annotations
