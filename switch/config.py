@@ -130,10 +130,16 @@ class SwitchConfig:
         if unknown:
             raise ConfigError(f"switch: unknown key(s) {', '.join(sorted(unknown))}")
         raw = table.get("extensions", [])
-        if not isinstance(raw, list) or not all(isinstance(x, str | int) for x in raw):
+        if not isinstance(raw, list):
             raise ConfigError("switch.extensions: must be a list of DN strings")
+        for index, dn in enumerate(raw):
+            if not isinstance(dn, str):
+                raise ConfigError(
+                    f"switch.extensions[{index}]: {dn!r} is not a string: write it in "
+                    f'quotes ("{dn}")'
+                )
         return cls(
-            extensions=tuple(str(x) for x in raw),
+            extensions=tuple(raw),
             agents=tuple(_agent(w, t) for w, t in _tables(table, "agent")),
             queues=tuple(_queue(w, t) for w, t in _tables(table, "queue")),
             routing_points=tuple(_routing_point(w, t) for w, t in _tables(table, "routing_point")),
@@ -162,10 +168,16 @@ def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str]) -> None
 
 
 def _string(where: str, table: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    """A string value: DNs, AgentIDs, passwords and names are text, never TOML numbers (a
+    number would lose what makes it a DN: `dn = 0701` is not even TOML)."""
     value = table.get(key, default)
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ConfigError(
+            f'{where}.{key}: {value!r} is not a string: write it in quotes ("{value}")'
+        )
+    if not isinstance(value, str):
         raise ConfigError(f"{where}.{key}: must be a string")
-    return str(value)
+    return value
 
 
 def _seconds(where: str, table: Mapping[str, Any], key: str, default: float) -> float:

@@ -147,6 +147,10 @@ class SwitchKernel(ABC):
     def call(self, conn_id: ConnID) -> Call | None:
         return self._calls.get(conn_id)
 
+    def made(self, conn_id: ConnID) -> bool:
+        """Whether this switch made a call with this ConnID (in progress or ended)."""
+        return conn_id >> 32 == self._id_seed and 0 < (conn_id & 0xFFFF_FFFF) < self._next_call
+
     @property
     def calls(self) -> list[Call]:
         return list(self._calls.values())

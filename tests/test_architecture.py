@@ -206,3 +206,13 @@ def test_every_package_is_installed() -> None:
         for path in (ROOT / package).rglob("__init__.py")
     }
     assert listed == found
+
+
+def test_pyproject_uses_no_deprecated_form() -> None:
+    """The license is an SPDX string, which setuptools >= 77 builds without a deprecation
+    warning (the `{ text = ... }` table made `pip install` print about 80 lines of them)."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(pyproject["project"]["license"], str)
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]

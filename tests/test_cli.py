@@ -37,7 +37,7 @@ def server() -> Iterator[str]:
         yield address
     finally:
         proc.terminate()
-        assert proc.wait(timeout=60) == 0  # SIGTERM is a clean shutdown
+        assert proc.wait(timeout=120) == 0  # SIGTERM is a clean shutdown
 
 
 def test_version() -> None:
@@ -83,6 +83,33 @@ def test_call_shows_up_in_monitor(server: str) -> None:
     ]
     assert len({e["conn_id"] for e in events}) == 1
     assert events[1]["other_dn"] == "1001" and events[1]["call_type"] == "Internal"
+
+
+def test_call_prints_the_calls_user_data_changes(server: str) -> None:
+    """`call` prints every event of the call at FROM, EventAttachedDataChanged too."""
+    call = subprocess.Popen(
+        [*CTIEMU, "call", "1001", "1002", "--json", "--timeout", "100", "--server", server],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert call.stdout is not None
+    assert json.loads(call.stdout.readline())["event"] == "EventDialing"
+    for command in (["attach", "1001", "order=42"], ["release", "1001"]):
+        done = subprocess.run(
+            [*CTIEMU, *command, "--server", server],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    out, err = call.communicate(timeout=120)
+    assert call.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["event"] for e in events] == ["EventAttachedDataChanged", "EventReleased"]
+    assert events[0]["user_data"] == [["order", "42"]]
 
 
 def test_call_to_unknown_dn_is_refused(server: str) -> None:

@@ -110,11 +110,11 @@ async def test_agent_login_ready_notready_logout(server_port: int) -> None:
 
             # a password is sent; a wrong one is the server's EventError, one line, status 1
             line = await refused(port, "agent", "login", "1003", "agent3", "--password", "no")
-            assert line == "error: EventError 707 InvalidAgent: wrong password for agent agent3"
+            assert line == "ctiemu: EventError 707 InvalidAgent: wrong password for agent agent3"
             (login,) = await ok(port, "agent", "login", "1003", "agent3", "--password", "secret")
             assert "EventAgentLogin 1003" in login
             line = await refused(port, "agent", "ready", "1004")
-            assert line.startswith("error: EventError 705 InvalidState: ")
+            assert line.startswith("ctiemu: EventError 705 InvalidState: ")
 
 
 async def test_answer_hold_retrieve_attach_dtmf_and_single_step_transfer_conference(
@@ -182,7 +182,7 @@ async def test_two_step_transfer_needs_conn_then_completes(server_port: int) -> 
             # two calls at 1006 now: a command without --conn asks which
             line = await refused(port, "hold", "1006")
             assert line == (
-                f"error: 1006 has 2 calls ({conn}, {consult}): say which with --conn CONNID"
+                f"ctiemu: 1006 has 2 calls ({conn}, {consult}): say which with --conn CONNID"
             )
             await ok(port, "answer", "1007", wait=QUICK)
             completed = await ok(port, "transfer", "1006", "--complete", wait=QUICK)
@@ -193,18 +193,18 @@ async def test_two_step_transfer_needs_conn_then_completes(server_port: int) -> 
             assert isinstance(changed, CallEvent) and changed.other_dn == "1007"
 
             line = await refused(port, "transfer", "1006", "--complete")
-            assert line.startswith("error: 1006 needs one held call and one consultation call")
+            assert line.startswith("ctiemu: 1006 needs one held call and one consultation call")
 
 
 async def test_no_call_unknown_dn_bad_conn_and_unreachable_server(server_port: int) -> None:
     port = server_port
     with trio.fail_after(LIMIT):
-        assert await refused(port, "answer", "1008") == "error: 1008 has no call to answer"
+        assert await refused(port, "answer", "1008") == "ctiemu: 1008 has no call to answer"
         assert await refused(port, "release", "4242") == (
-            "error: EventError 59 DNNotConfigured: DN '4242' is not configured"
+            "ctiemu: EventError 59 DNNotConfigured: DN '4242' is not configured"
         )
         assert await refused(port, "transfer", "1008") == (
-            "error: transfer needs TO (or --complete)"
+            "ctiemu: transfer needs TO (or --complete)"
         )
         bad = await ctiemu("hold", "1008", "--conn", "xyz", "--server", f"127.0.0.1:{port}")
         assert bad.returncode == 2

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from tests.test_cli import CTIEMU, ENV, server  # noqa: F401  (the server fixture)
 
+#: The statistics that are fractions (the wire carries them as text, `ctiemu stats` as numbers).
+FRACTIONS = ("events_per_s", "uptime_s")
+
 
 def ctiemu(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -76,6 +79,9 @@ def test_service_commands_and_their_refusals(server: str) -> None:  # noqa: F811
     assert stats.returncode == 0, stats.stderr
     figures = json.loads(stats.stdout)
     assert figures["clients"] >= 1 and "events_per_s" in figures and "queue.7001.waiting" in figures
+    # one JSON type per statistic: counts are integers, rates and durations floats
+    assert all(isinstance(v, int) for k, v in figures.items() if k not in FRACTIONS), figures
+    assert all(isinstance(figures[k], float) for k in FRACTIONS), figures
 
 
 def test_check_config(tmp_path: Path) -> None:

@@ -60,6 +60,12 @@ def test_the_good_one_loads() -> None:
         ("seed = 4", 'seed = "x"', 30, "network.seed"),
         ("[network]", "[network]\nwho = 1", 30, "network: unknown key(s) who"),
         ('id = "agent1"', 'id = "agent1"\ncolour = "red"', 13, "switch.agent[0]"),
+        # DNs and names are strings: a TOML number is refused, never quietly turned into text
+        ('extensions = ["1001", "1002"]', 'extensions = ["1001", 1002]', 9, "extensions[1]"),
+        ('dn = "7002"', "dn = 7002", 18, "switch.queue[1].dn: 7002 is not a string: write it in"),
+        ('dn = "5001"', "dn = 5001", 22, "switch.routing_point[0].dn"),
+        ('default_destination = "7001"', "default_destination = 7001", 23, "default_destination"),
+        ('id = "agent1"', "id = 1", 12, "switch.agent[0].id"),
     ],
 )
 def test_errors_name_line_and_key(old: str, new: str, line: int, key: str) -> None:

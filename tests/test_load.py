@@ -51,6 +51,8 @@ async def test_load_in_process_json_summary() -> None:
     # the progress line, rewritten in place once a second on stderr
     progress = done.stderr.decode()
     assert "\r" in progress and "events/s" in progress and "Traceback" not in progress
+    # and nothing else: the in-process server's log stays quiet
+    assert all(line.startswith("\r") for line in progress.split("\n") if line), progress
 
 
 async def test_load_against_a_running_server_logs_its_agents_out(server_port: int) -> None:
@@ -130,7 +132,7 @@ async def test_serve_demo_shows_calls_and_stops_on_sigterm() -> None:
                 # the first customer calls at once and an agent answers after 1-3 s of ringing
                 established = None
                 while established is None:
-                    event = await watch.next_event(timeout=10)
+                    event = await watch.next_event(timeout=LIMIT)
                     if isinstance(event, EventEstablished | EventRinging):
                         assert event.this_dn in ("1001", "1002")
                         assert event.this_queue == "7001" and event.ani is not None
@@ -140,6 +142,11 @@ async def test_serve_demo_shows_calls_and_stops_on_sigterm() -> None:
 
             proc.send_signal(signal.SIGTERM)
             assert await proc.wait() == 0
+            while chunk := await proc.stderr.receive_some(4096):
+                text += chunk.decode()
+            # a clean stop: the demo's clients leave before the server, nobody warns
+            assert "ctiemu: shutting down" in text
+            assert "WARNING" not in text and "ERROR" not in text, text
             nursery.cancel_scope.cancel()
 
 

@@ -18,9 +18,17 @@ from typing import Any, TextIO
 import trio
 
 from cti.capture.decode import json_lines, text_lines, write_lines
-from cti.capture.pcap import C2S, S2C, CaptureError, Endpoint, PcapWriter, read_sessions
+from cti.capture.pcap import C2S, S2C, CaptureError, PcapWriter, read_sessions
 from cti.capture.tap import Tap, _endpoint
-from cti.cli.common import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from cti.cli.common import (
+    EXIT_OK,
+    cannot_listen,
+    fail,
+    listen_address,
+    os_error,
+    port_number,
+    server_address,
+)
 
 
 def add_parsers(commands: Any) -> None:
@@ -31,7 +39,7 @@ def add_parsers(commands: Any) -> None:
         "dissector", help="print the Wireshark Lua dissector (ctiemu dissector > ctiemu.lua)"
     )
     dissector.add_argument(
-        "--port", type=int, default=7000, help="TCP port to register it on (default 7000)"
+        "--port", type=port_number, default=7000, help="TCP port to register it on (default 7000)"
     )
     dissector.set_defaults(run=run_dissector)
 
@@ -43,29 +51,20 @@ def run_dissector(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def parse_address(text: str) -> Endpoint:
-    """HOST:PORT (or [V6HOST]:PORT), port 0 allowed."""
-    host, sep, port = text.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host, int(port)
-
-
 def _add_capture(commands: Any) -> None:
     sub = commands.add_parser(
         "capture", help="a transparent proxy in front of a T-Server that records a pcap"
     )
     sub.add_argument(
         "--listen",
-        type=parse_address,
+        type=listen_address,
         default=("127.0.0.1", 7001),
         metavar="HOST:PORT",
         help="where clients connect (default 127.0.0.1:7001; port 0 picks one)",
     )
     sub.add_argument(
         "--server",
-        type=parse_address,
+        type=server_address,
         default=("127.0.0.1", 7000),
         metavar="HOST:PORT",
         help="the T-Server to forward to (default 127.0.0.1:7000)",
@@ -79,7 +78,7 @@ def _add_decode(commands: Any) -> None:
     sub.add_argument("file", metavar="FILE", help="a pcap or pcapng capture")
     sub.add_argument("--json", action="store_true", help="print JSON lines")
     sub.add_argument(
-        "--port", type=int, metavar="N", help="only connections whose server port is N"
+        "--port", type=port_number, metavar="N", help="only connections whose server port is N"
     )
     sub.set_defaults(run=run_decode)
 
@@ -111,16 +110,17 @@ def run_capture(args: argparse.Namespace) -> int:
     try:
         file = open(args.output, "wb")  # noqa: SIM115  (closed below, after trio.run)
     except OSError as exc:
-        print(f"ctiemu: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     with file:
         writer = PcapWriter(file)
         try:
             trio.run(_main, args, writer)
-        except OSError as exc:
+        except BaseException as raised:  # the listener's error comes in an exception group
+            error = os_error(raised)
+            if error is None:
+                raise
             host, port = args.listen
-            print(f"ctiemu: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
-            return EXIT_UNREACHABLE
+            return cannot_listen(host, port, error)
         finally:
             writer.close_all(time.time())
     return EXIT_OK
@@ -130,8 +130,7 @@ def run_decode(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         sessions = read_sessions(args.file, port=args.port)
     except CaptureError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(str(exc))
     lines = json_lines(sessions) if args.json else text_lines(sessions)
     try:
         write_lines(lines, out if out is not None else sys.stdout)

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from cti.cli.common import EXIT_OK, fail
 from hw.cpd.config import CpdConfig, CpdConfigError, load_cpd_config
 from hw.cpd.detector import CallProgressDetector, decode
 from hw.cpd.results import CpdResult, call_state, ocs_call_result
 from hw.cpd.wav import WavError, read_wav
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 FRAME = 160  # 20 ms at 8 kHz
 
 
@@ -45,8 +43,9 @@ def add_parsers(commands: Any) -> None:
 
 def analyse(
     payload: bytes, encoding: str, config: CpdConfig, answer_at: float | None
-) -> list[CpdResult]:
-    """Every result of one file, fed in 20 ms frames."""
+) -> tuple[list[CpdResult], str]:
+    """Every result of one file, fed in 20 ms frames, and why nothing was decided when
+    nothing was."""
     samples = decode(payload, encoding)
     detector = CallProgressDetector(config)
     if answer_at is not None:
@@ -57,7 +56,24 @@ def analyse(
         if detector.done:
             break
     results += detector.finish()
-    return results
+    return results, "" if results else why_nothing(detector, len(samples) / 8000, answer_at)
+
+
+def why_nothing(detector: CallProgressDetector, seconds: float, answer_at: float | None) -> str:
+    """Why a file gave no result: what was heard, and what was missing for a decision."""
+    if answer_at is None:
+        if detector.voice_heard:
+            return (
+                "voice heard, but no answer was signalled: say when the call was answered "
+                "with --answer-at SECONDS to tell a person from a machine"
+            )
+        return (
+            f"the file ended at {seconds:.2f} s, before any tone or the no-answer time; no "
+            "answer was signalled (--answer-at SECONDS)"
+        )
+    if answer_at >= seconds:
+        return f"the file ended at {seconds:.2f} s, before the answer at {answer_at:g} s"
+    return f"the file ended at {seconds:.2f} s, before a decision"
 
 
 def outcome(results: list[CpdResult]) -> CpdResult | None:
@@ -71,26 +87,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_cpd_config(args.config) if args.config else CpdConfig()
     except CpdConfigError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(str(exc))
     if args.answer_at is not None and args.answer_at < 0:
-        print("ctiemu: --answer-at must not be negative", file=sys.stderr)
-        return EXIT_USAGE
+        return fail("--answer-at must not be negative")
     status = EXIT_OK
     for name in args.files:
         try:
             payload, encoding = read_wav(name)
         except WavError as exc:
-            print(f"ctiemu: {exc}", file=sys.stderr)
-            status = EXIT_USAGE
+            status = fail(str(exc))
             continue
-        results = analyse(payload, encoding, config, args.answer_at)
+        results, why = analyse(payload, encoding, config, args.answer_at)
         result = outcome(results)
         beep = next((r for r in results if r.kind.name == "BEEP"), None)
         if args.json:
             record: dict[str, object] = {"file": name}
             if result is None:
-                record.update(result=None)
+                record.update(result=None, why=why)
             else:
                 state = call_state(result)
                 ocs = ocs_call_result(result)
@@ -110,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(record), flush=True)
         else:
             if result is None:
-                line = f"{name}: nothing detected"
+                line = f"{name}: nothing detected: {why}"
             else:
                 detail = f" ({result.detail})" if result.detail else ""
                 line = f"{name}: {result.kind.name}{detail} at {result.time:.2f} s"

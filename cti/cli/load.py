@@ -25,8 +25,9 @@ import trio
 from cti.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
-    EXIT_USAGE,
     client_options,
+    fail,
+    refusal,
     run_client,
     set_on_signal,
 )
@@ -321,8 +322,7 @@ async def _start(bots: list[AgentBot], callers: Callers) -> None:
 
 
 def _describe(exc: TServerError) -> str:
-    event = exc.event
-    return f"EventError {_code_name(event.error_code)}: {event.error_message or ''}"
+    return refusal(exc.event)
 
 
 async def _drive(
@@ -396,8 +396,7 @@ async def _load(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_args(args)
     except ValueError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(str(exc))
     stop = trio.Event()  # Ctrl-C or SIGTERM: stop placing calls, finish, print the summary
     result: dict[str, object] | None = None
     async with trio.open_nursery() as nursery:
@@ -413,7 +412,7 @@ async def _load(args: argparse.Namespace) -> int:
                 port = listeners[0].socket.getsockname()[1]
                 result = await run_load("127.0.0.1", port, plan, progress=sys.stderr, stop=stop)
         except LoadError as exc:
-            print(f"ctiemu: {exc}", file=sys.stderr)
+            fail(str(exc), EXIT_REFUSED)
         nursery.cancel_scope.cancel()
     if result is None:
         return EXIT_REFUSED

@@ -25,8 +25,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cti import __version__
+from cti.cli.common import EXIT_USAGE
 
 #: Every command: its module in cti.cli (which defines `add_parsers(commands)` registering it,
 #: and its siblings, with `set_defaults(run=...)`) and its one-line help.
@@ -73,12 +75,21 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line, in every command's error style:
+    `ctiemu: COMMAND: message (see ctiemu COMMAND --help)`, exit status 2. Sub-parsers are
+    of the same class (argparse makes them so), so this holds for every command."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("ctiemu").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_USAGE, f"ctiemu: {where}{message} (see {self.prog} --help)\n")
+
+
 def build_parser(*commands_to_load: str) -> argparse.ArgumentParser:
     """The ctiemu parser. The modules of `commands_to_load` register their full sub-parsers;
     every other command is a placeholder that shows in --help with its one-line help."""
-    parser = argparse.ArgumentParser(
-        prog="ctiemu", description="Telephony switch and CTI protocol emulator."
-    )
+    parser = _Parser(prog="ctiemu", description="Telephony switch and CTI protocol emulator.")
     parser.add_argument("--version", action="version", version=f"ctiemu {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -4,7 +4,7 @@ logout`, `answer`, `release`, `hold`, `retrieve`, `transfer`, `conference`, `dtm
 Each connects to the T-Server, registers the DN in Share mode, sends one request and prints
 the event that answers it, then any other event at the DN that arrives within --wait seconds,
 one per line as `ctiemu monitor` prints them (JSON lines with --json). An EventError answer is
-one line on stderr, `error: EventError <code> <name>: <message>`, and exit status 1. Where a
+one line on stderr, `ctiemu: EventError <code> <name>: <message>`, and exit status 1. Where a
 command needs a call and --conn is not given, it asks the server for the DN's calls
 (RequestQueryAddress, CallsQuery: one ("conn-id", ConnID) pair in Extensions per call) and uses
 the only one. Agents stay logged in after the command's connection closes.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -22,13 +21,11 @@ from typing import Any
 import trio
 
 from cti.capture.present import printer
-from cti.cli.common import client_options, run_client
-from cti.client import TClient, TServerError, open_client
+from cti.cli.common import CommandError, client_options, run_client
+from cti.client import TClient, open_client
 from protocol.enums import AddressInfoType, AgentWorkMode
-from protocol.errors import ErrorCode
 from protocol.messages import (
     EventAddressInfo,
-    EventError,
     EventPartyInfo,
     Request,
     RequestAgentLogin,
@@ -53,13 +50,8 @@ from protocol.messages import (
 from protocol.values import ConnID, KVList
 
 EXIT_OK = 0
-EXIT_REFUSED = 1  # EventError, or no single call to act on
 
 Builder = Callable[[TClient, argparse.Namespace], Awaitable[Request]]
-
-
-class CommandError(Exception):
-    """The command cannot be carried out as asked (shown as `error: ...`, exit status 1)."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -317,25 +309,10 @@ async def _state_at(client: TClient, dn: str, conn: ConnID) -> str:
 # Running
 
 
-def describe_error(event: EventError) -> str:
-    """`EventError <code> <name>: <message>`."""
-    try:
-        name = ErrorCode(event.error_code).name
-    except ValueError:
-        name = "Unknown"
-    return f"EventError {event.error_code} {name}: {event.error_message or ''}"
-
-
 async def run_one_shot(args: argparse.Namespace) -> int:
-    """Register, send the command's request, print its answer and what follows at the DN."""
-    try:
-        await _one_shot(args)
-    except TServerError as exc:
-        print(f"error: {describe_error(exc.event)}", file=sys.stderr)
-        return EXIT_REFUSED
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+    """Register, send the command's request, print its answer and what follows at the DN
+    (run_client reports an EventError or a CommandError)."""
+    await _one_shot(args)
     return EXIT_OK
 
 

@@ -16,7 +16,6 @@ configuration or option; 3 the server could not be reached.
 from __future__ import annotations
 
 import argparse
-import sys
 import tomllib
 from dataclasses import replace
 from functools import partial
@@ -27,10 +26,17 @@ import trio
 
 from cti.capture.pcap import CaptureError, CtiSession, read_sessions
 from cti.capture.replay import ReplayResult, junit, replay_sessions
-from cti.cli.common import server_address
+from cti.cli.common import (
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    fail,
+    os_error,
+    port_number,
+    server_address,
+)
 from cti.server.config import Config, ConfigError, load_config
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_DIFFERENT = 1
 
 
 def add_parsers(commands: Any) -> None:
@@ -50,7 +56,9 @@ def add_parsers(commands: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for each expected message (default 5)",
     )
-    replay.add_argument("--port", type=int, help="the recorded server's TCP port, if ambiguous")
+    replay.add_argument(
+        "--port", type=port_number, help="the recorded server's TCP port, if ambiguous"
+    )
     replay.add_argument("-q", "--quiet", action="store_true", help="print only the verdicts")
     replay.set_defaults(run=main)
 
@@ -98,6 +106,8 @@ async def replay_file(
 def main(args: argparse.Namespace) -> int:
     """Run `ctiemu replay`: one line per problem on stderr, the report on stdout."""
     results: list[ReplayResult] = []
+    if args.junit and not Path(args.junit).resolve().parent.is_dir():
+        return fail(f"cannot write {args.junit}: no folder {Path(args.junit).parent}")
     try:
         given = load_config(args.config) if args.config else None
         for name in args.files:
@@ -124,24 +134,21 @@ def main(args: argparse.Namespace) -> int:
                     )
                 )
             except (OSError, BaseExceptionGroup) as exc:
-                from cti.cli.common import exception_leaves
-
-                inner = list(exception_leaves(exc))
-                if not all(isinstance(e, OSError) for e in inner):
+                lost = os_error(exc)
+                if lost is None:
                     raise
-                lost = inner[0]
                 where = "{}:{}".format(*args.server) if args.server else "the started server"
-                print(f"ctiemu: cannot reach {where}: {lost}", file=sys.stderr)
-                return EXIT_UNREACHABLE
+                return fail(f"cannot reach {where}: {lost}", EXIT_UNREACHABLE)
             results.append(result)
             report = result.report()
             print(report.splitlines()[-1] if args.quiet else report, flush=True)
     except (ConfigError, CaptureError) as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(str(exc))
     except OSError as exc:
-        print(f"ctiemu: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(f"{exc.filename or ''}: {exc.strerror}")
     if args.junit:
-        Path(args.junit).write_text(junit(results), encoding="utf-8")
+        try:
+            Path(args.junit).write_text(junit(results), encoding="utf-8")
+        except OSError as exc:
+            return fail(f"cannot write {args.junit}: {exc.strerror or exc}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_DIFFERENT

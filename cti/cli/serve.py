@@ -17,7 +17,14 @@ import trio
 
 from cti import __version__
 from cti.capture.pcap import PcapWriter
-from cti.cli.common import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, until_signal
+from cti.cli.common import (
+    EXIT_OK,
+    cannot_listen,
+    fail,
+    os_error,
+    port_number,
+    until_signal,
+)
 from cti.client import ConnectionLost, TServerError, open_client
 from cti.server.build import build_server, run_server
 from cti.server.config import Config, ConfigError, default_config, load_config
@@ -29,7 +36,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve = commands.add_parser("serve", help="run the T-Server and the switch")
     serve.add_argument("--config", metavar="FILE", help="TOML configuration (default: embedded)")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="TCP port (default from config: 7000)")
+    serve.add_argument(
+        "--port", type=port_number, help="TCP port (default from config: 7000; 0 picks one)"
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -62,9 +71,13 @@ async def _serve_main(config: Config, demo: bool, capture: PcapWriter | None = N
                 file=sys.stderr,
                 flush=True,
             )
-            nursery.start_soon(_run_demo, config, _loopback(host), port)
-        await until_signal()
-        print("ctiemu: shutting down", file=sys.stderr, flush=True)
+        async with trio.open_nursery() as demo_nursery:
+            if demo:
+                demo_nursery.start_soon(_run_demo, config, _loopback(host), port)
+            await until_signal()
+            print("ctiemu: shutting down", file=sys.stderr, flush=True)
+            # the demo's clients close their connections first, so none sees the server go
+            demo_nursery.cancel_scope.cancel()
         nursery.cancel_scope.cancel()
 
 
@@ -145,16 +158,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config) if args.config else default_config()
     except ConfigError as exc:
-        print(f"ctiemu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(str(exc))
     missing = demo_missing(config) if args.demo else []
     if missing:
-        print(
-            f"ctiemu: --demo needs what the default configuration has; {config.source} lacks "
-            f"{', '.join(missing)}",
-            file=sys.stderr,
+        return fail(
+            f"--demo needs what the default configuration has; {config.source} lacks "
+            f"{', '.join(missing)}"
         )
-        return EXIT_USAGE
     if args.host is not None or args.port is not None:
         from dataclasses import replace
 
@@ -169,16 +179,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server_ssl_context(config.server.tls_certificate, config.server.tls_private_key)
     except OSError as exc:
-        print(f"ctiemu: {config.source}: server.tls_certificate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(f"{config.source}: server.tls_certificate: {exc}")
+    # the server's log is what `serve` shows: at the configured level (-v: debug)
+    if not args.verbose:
+        logging.getLogger("ctiemu").setLevel(config.server.log_level.upper())
     with ExitStack() as stack:
         capture = None
         if args.capture:
             try:
                 capture = writer = PcapWriter(stack.enter_context(open(args.capture, "wb")))
             except OSError as exc:
-                print(f"ctiemu: cannot write {args.capture}: {exc.strerror}", file=sys.stderr)
-                return EXIT_USAGE
+                return fail(f"cannot write {args.capture}: {exc.strerror}")
 
             @stack.callback
             def _end_capture() -> None:  # before the file closes: FIN what is still open
@@ -186,10 +197,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         try:
             trio.run(_serve_main, config, args.demo, capture)
-        except OSError as exc:
-            print(
-                f"ctiemu: cannot listen on {config.server.host}:{config.server.port}: {exc}",
-                file=sys.stderr,
-            )
-            return EXIT_UNREACHABLE
+        except BaseException as raised:  # the listener's error comes in an exception group
+            error = os_error(raised)
+            if error is None:
+                raise
+            return cannot_listen(config.server.host, config.server.port, error)
     return EXIT_OK

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from functools import partial
 from typing import Any
@@ -177,7 +178,7 @@ async def run(args: argparse.Namespace) -> int:
         if args.command == "stats":
             info = await client.request(RequestQueryServer())
             assert isinstance(info, EventServerInfo)
-            stats = {k: _plain(v) for k, v in info.extensions or KVList()}
+            stats = {k: _figure(v) for k, v in info.extensions or KVList()}
             if args.json:
                 print(json.dumps(stats))
             else:
@@ -197,6 +198,14 @@ async def run(args: argparse.Namespace) -> int:
         else:
             print(f"{what}: done")
         return 0
+
+
+def _figure(value: object) -> int | float | str:
+    """A statistic as a number: counts come as integers, rates and durations as text ("12.5",
+    "0": a KVList has no floats), which become floats; so each statistic has one JSON type."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?(e[-+]?\d+)?", value):
+        return float(value)
+    return _plain(value)
 
 
 def _plain(value: object) -> str | int:

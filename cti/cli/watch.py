@@ -92,13 +92,15 @@ async def _follow_call(
     emit: Callable[[Event], None],
     timeout: float | None,
 ) -> bool:
-    """Print the call's events at `dn` until it is released there (True) or we stop (False)."""
+    """Print the call's events at `dn` (the only DN registered) until it is released there
+    (True) or we stop (False)."""
     async with trio.open_nursery() as nursery:
         nursery.start_soon(cancel_on_signal, nursery.cancel_scope)
         if timeout is not None:
             nursery.cancel_scope.deadline = trio.current_time() + timeout
         async for event in client.events():
-            if isinstance(event, CallEvent) and event.conn_id == conn_id:
+            # every event about the call: party states, and UserData (EventAttachedDataChanged)
+            if getattr(event, "conn_id", None) == conn_id:
                 emit(event)
                 if isinstance(event, EventReleased) and event.this_dn == dn:
                     nursery.cancel_scope.cancel()

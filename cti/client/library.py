@@ -490,6 +490,11 @@ class TClient:
                     except ConnectionLost as exc:
                         reason = str(exc)
                         return
+        except trio.Cancelled:
+            if conn.lost_reason is None:  # cancelled from outside: the client's user left
+                self._closing = True
+                reason = "client closed"
+            raise
         finally:
             self._lose(conn, conn.lost_reason or reason)
 

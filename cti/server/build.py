@@ -6,7 +6,6 @@ the tests, the benchmarks and captures/make.py. Knows nothing about the command 
 
 from __future__ import annotations
 
-import logging
 import time
 
 import trio
@@ -32,8 +31,6 @@ def build_server(
     start = time.time() if epoch is None else epoch
     switch = Switch(config.switch, id_seed=int(start))
     network = SimulatedNetwork(config.network)
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -v wins over log_level
-        logging.getLogger("ctiemu").setLevel(config.server.log_level.upper())
     core = TServerCore(
         switch,
         ServerIdentity(name=config.server.name, version=f"ctiemu {__version__}", start_time=start),

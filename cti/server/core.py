@@ -973,10 +973,18 @@ class TServerCore:
         params = req.user_data or KVList()
         target_id = params.get("Session", session.id)
         on = params.get("On", 1)
-        target = self.sessions.get(target_id) if isinstance(target_id, int) else None
-        if target is None or not isinstance(on, int):
+        if not isinstance(target_id, int) or on not in (0, 1):
             raise Refusal(
                 ErrorCode.InvalidAttribute, "Trace needs Session (a session id) and On (1 or 0)"
+            )
+        target = self.sessions.get(target_id)
+        if target is None:
+            now_on = sorted(self.sessions)
+            shown = ", ".join(str(n) for n in now_on[:10]) + (", ..." if len(now_on) > 10 else "")
+            raise Refusal(
+                ErrorCode.InvalidAttribute,
+                f"there is no session {target_id} (connected now: {shown or 'none'}; the "
+                "server's log numbers sessions)",
             )
         if target is not session and not rights.simulation:
             raise Refusal(ErrorCode.NotAllowed, "only simulation applications trace other sessions")
@@ -1043,13 +1051,25 @@ class TServerCore:
             return {"TrunkGroup": group, "LinkUp": int(self.switch.link_up(group))}
         # services about one call's far end
         conn_id = req.conn_id
-        call = self.switch.call(conn_id) if conn_id is not None else None
-        if call is None or call.trunk_group is None:
+        if conn_id is None:
             raise Refusal(
                 ErrorCode.InvalidConnID,
                 f"{service.name} needs the ConnID of a call through a trunk",
             )
-        assert conn_id is not None
+        call = self.switch.call(conn_id)
+        if call is None:
+            raise Refusal(
+                ErrorCode.InvalidConnID,
+                f"call {conn_id} has ended"
+                if self.switch.made(conn_id)
+                else f"there is no call {conn_id} on this switch",
+            )
+        if call.trunk_group is None:
+            raise Refusal(
+                ErrorCode.InvalidConnID,
+                f"call {conn_id} does not go through a trunk: {service.name} acts on the far "
+                "end of a trunk call",
+            )
         simulator = self._simulator(call.trunk_group)
         if service is SimService.Answer:
             kind = _ANSWER_KINDS.get(text("Kind", "person"))

@@ -135,6 +135,11 @@ class CallProgressDetector:
     # -- state
 
     @property
+    def voice_heard(self) -> bool:
+        """Whether any block so far sounded like voice (before the answer too)."""
+        return bool(self.voiced)
+
+    @property
     def done(self) -> bool:
         """Nothing more to decide."""
         return self.final is not None and (self.final.kind is not CpdKind.MACHINE or self.beep_done)

@@ -1,6 +1,7 @@
 """Reading the audio of a call from a WAV file: 8 kHz mono, 16-bit PCM (format 1) or G.711
-(format 7 mu-law, format 6 A-law, also inside WAVE_FORMAT_EXTENSIBLE). Anything else is refused
-with a one-line reason (WavError); resample other rates first, e.g. `sox in.wav -r 8000 out.wav`.
+(format 7 mu-law, format 6 A-law, also inside WAVE_FORMAT_EXTENSIBLE). Anything else, a
+truncated file too, is refused with a one-line reason (WavError); resample other rates first,
+e.g. `sox in.wav -r 8000 out.wav`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from pathlib import Path
 
 RATE = 8000
 FORMATS = {1: "slin16", 6: "alaw", 7: "ulaw"}
+#: A data chunk size of 0xFFFFFFFF: written by a streaming writer that did not know the length
+#: (the audio runs to the end of the file). Any other size the file does not hold is truncation.
+UNKNOWN_SIZE = 0xFFFF_FFFF
 
 
 class WavError(ValueError):
@@ -36,6 +40,11 @@ def parse_wav(data: bytes, name: str = "WAV") -> tuple[bytes, str]:
     while position + 8 <= len(data):
         chunk, size = struct.unpack_from("<4sI", data, position)
         body = data[position + 8 : position + 8 + size]
+        if len(body) < size and not (chunk == b"data" and size == UNKNOWN_SIZE):
+            raise WavError(
+                f"{name}: truncated: its {chunk.decode('latin-1').strip()!r} chunk declares "
+                f"{size} bytes, the file holds {len(body)}"
+            )
         if chunk == b"fmt ":
             fmt = body
         elif chunk == b"data":

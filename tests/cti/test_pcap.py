@@ -686,7 +686,7 @@ def test_tshark_follows_the_writers_streams_and_our_dissector_decodes_them(
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,  # wide: a subprocess on a shared machine
         check=True,
     ).stdout
     types: dict[str, list[int]] = {"0": [], "1": []}
@@ -700,7 +700,7 @@ def test_tshark_follows_the_writers_streams_and_our_dissector_decodes_them(
         [tshark, "-r", str(path), "-q", "-z", "follow,tcp,raw,0"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,  # wide: a subprocess on a shared machine
         check=True,
     ).stdout
     lines = follow.split("Node 1:")[1].split("=" * 10)[0].splitlines()[1:]

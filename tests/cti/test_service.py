@@ -377,6 +377,10 @@ def test_far_end_answers_as_told(core: TServerCore, kind: str, state: CallState)
     assert names(received(a)) == ["EventReleased"]
     gone = sim(core, ctl, SimService.Busy, conn_id=conn)
     assert isinstance(gone, EventError) and gone.error_code == ErrorCode.InvalidConnID
+    assert gone.error_message == f"call {conn} has ended"
+    never = sim(core, ctl, SimService.HangUp, conn_id=ConnID(conn + 1000))
+    assert isinstance(never, EventError) and never.error_code == ErrorCode.InvalidConnID
+    assert never.error_message == f"there is no call {ConnID(conn + 1000)} on this switch"
     send(core, a, RequestMakeCall(reference_id=4, this_dn="1001", other_dn="95550124"))
     conn = received(a)[0].conn_id  # type: ignore[attr-defined]
     sim(core, ctl, SimService.Busy, conn_id=conn)
@@ -550,6 +554,11 @@ def test_frame_trace_switched_at_run_time(
         other = connect(core, "1002")
         denied = sim(core, a, SimService.Trace, Session=other.id, On=1)
         assert isinstance(denied, EventError) and denied.error_code == ErrorCode.NotAllowed
+        nobody = sim(core, a, SimService.Trace, Session=9999, On=1)
+        assert isinstance(nobody, EventError) and nobody.error_code == ErrorCode.InvalidAttribute
+        assert (nobody.error_message or "").startswith(
+            f"there is no session 9999 (connected now: {a.id}, {other.id};"
+        )
 
 
 def test_queries_and_user_events_respect_the_applications_dn_rights() -> None:

@@ -409,6 +409,19 @@ def test_bad_payloads_and_files(tmp_path: Path) -> None:
     odd.write_bytes(bytes(data[:-1]))
     with pytest.raises(WavError, match="not whole 16-bit samples"):
         read_wav(odd)
+    # a file cut short: its data chunk declares more than the file holds
+    whole = tmp_path / "whole.wav"
+    write_wav(whole, np.zeros(800, dtype=np.int16))
+    short = tmp_path / "short.wav"
+    short.write_bytes(whole.read_bytes()[:-100])
+    with pytest.raises(WavError, match="truncated: its 'data' chunk declares 1600 bytes"):
+        read_wav(short)
+    with pytest.raises(WavError, match="truncated: its 'fmt' chunk"):
+        parse_wav(whole.read_bytes()[:30], "cut.wav")
+    # a streaming writer's "length unknown" (0xFFFFFFFF): the audio runs to the end
+    streamed = bytearray(whole.read_bytes())
+    streamed[40:44] = (0xFFFF_FFFF).to_bytes(4, "little")
+    assert len(parse_wav(bytes(streamed))[0]) == 1600
 
 
 def test_g711_wav_files_read(tmp_path: Path) -> None:
@@ -484,6 +497,34 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config.write_text("[cpd]\nwhat = 1\n")
     assert main(["cpd", "--config", str(config), str(path)]) == 2
     assert "unknown key" in capsys.readouterr().err
+    short = tmp_path / "short.wav"
+    short.write_bytes(path.read_bytes()[:-10])
+    assert main(["cpd", str(short), str(path)]) == 2  # the other files are still analysed
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"ctiemu: {short}: truncated: its 'data' chunk declares ")
+    assert len(captured.err.splitlines()) == 1
+    assert "BUSY at" in captured.out
+
+
+def test_cli_says_why_nothing_was_detected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    speech = tmp_path / "speech.wav"
+    write_wav(speech, pcm(np.concatenate([gap(0.5), burst(0.8, 1), gap(0.3), burst(0.6, 2)])))
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, pcm(gap(1.0)))
+    assert main(["cpd", str(speech), str(quiet)]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        f"{speech}: nothing detected: voice heard, but no answer was signalled: say when the "
+        "call was answered with --answer-at SECONDS to tell a person from a machine",
+        f"{quiet}: nothing detected: the file ended at 1.00 s, before any tone or the no-answer "
+        "time; no answer was signalled (--answer-at SECONDS)",
+    ]
+    assert main(["cpd", "--json", "--answer-at", "5", str(quiet)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["result"] is None
+    assert record["why"] == "the file ended at 1.00 s, before the answer at 5 s"
 
 
 def amd_syllables(levels: list[tuple[float, bool]], config: CpdConfig) -> int:
