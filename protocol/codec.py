@@ -69,6 +69,12 @@ def _encode_kvlist(kv: KVList) -> bytes:
     return b"".join(parts)
 
 
+def kvlist_size(kv: KVList) -> int:
+    """The bytes a KVList takes on the wire (its value, without the attribute header): what
+    the UserData caps count."""
+    return len(_encode_kvlist(kv))
+
+
 def _encode_kv_value(value: KVValue) -> tuple[int, bytes]:
     if isinstance(value, str):
         return _VT_STRING, value.encode("utf-8")

@@ -41,6 +41,7 @@ class ErrorCode(IntEnum):
     DNOutOfService = 711
     TooManyRequests = 712
     TooManyConnections = 713
+    UserDataTooLarge = 714
 
 
 #: For each code: what it means, and what the client should do about it.
@@ -139,6 +140,12 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
         "The server has as many connections as server.max_connections allows, or as many from "
         "this address as server.max_connections_per_address allows; the connection closes.",
         "Close connections you do not use, or retry later.",
+    ),
+    ErrorCode.UserDataTooLarge: (
+        "The request's UserData is larger than server.max_request_user_data_bytes, or would make "
+        "the call's UserData larger than switch.max_call_user_data_bytes (both counted as "
+        "encoded: the KVList's bytes on the wire); nothing was changed.",
+        "Attach less, or delete pairs the call no longer needs.",
     ),
 }
 

@@ -72,6 +72,9 @@ class SwitchConfig:
     #: Seconds an extension may ring before the call is released with CallState NoAnswer
     #: (0: it rings until answered or abandoned). ACD calls use their queue's ring-no-answer.
     no_answer_seconds: float = 0.0
+    #: The most UserData one call may carry, in bytes as encoded (0: no cap); an attach or
+    #: update past it is refused with EventError 714 and changes nothing.
+    max_call_user_data_bytes: int = 262144
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -126,6 +129,7 @@ class SwitchConfig:
             "routing_point",
             "trunk_group",
             "no_answer_seconds",
+            "max_call_user_data_bytes",
         }
         if unknown:
             raise ConfigError(f"switch: unknown key(s) {', '.join(sorted(unknown))}")
@@ -145,6 +149,7 @@ class SwitchConfig:
             routing_points=tuple(_routing_point(w, t) for w, t in _tables(table, "routing_point")),
             trunk_groups=tuple(_trunk_group(w, t) for w, t in _tables(table, "trunk_group")),
             no_answer_seconds=_seconds("switch", table, "no_answer_seconds", 0.0),
+            max_call_user_data_bytes=_byte_count(table, "max_call_user_data_bytes", 262144),
         )
 
 
@@ -185,6 +190,13 @@ def _seconds(where: str, table: Mapping[str, Any], key: str, default: float) -> 
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where}.{key}: must be a number of seconds >= 0")
     return float(value)
+
+
+def _byte_count(table: Mapping[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"switch.{key}: expected a number of bytes (0: no cap), got {value!r}")
+    return value
 
 
 def _agent(where: str, table: Mapping[str, Any]) -> AgentConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cti.server.config import ConfigError, ServerConfig, locate, parse_config
@@ -103,3 +105,25 @@ def test_server_key_checks() -> None:
     with pytest.raises(ConfigError, match="range"):
         ServerConfig.from_mapping({"application": [{"name": "a", "control": ["1010-1001"]}]})
     assert ServerConfig.from_mapping({"keepalive_interval": 5}).keepalive_interval == 5.0
+
+
+def test_the_output_bound_must_hold_the_largest_event_the_caps_allow(tmp_path: Path) -> None:
+    """Issue 13, item 15: a reader must never be disconnected for one event, so check-config
+    refuses an output bound smaller than the largest event switch.max_call_user_data_bytes
+    allows, names the line, and refuses no cap at all."""
+    from cti.server.config import load_config
+
+    path = tmp_path / "small.toml"
+    path.write_text(
+        "[server]\nmax_output_bytes = 1048576\nmax_frame_size = 65536\n\n"
+        '[switch]\nextensions = ["1001"]\nmax_call_user_data_bytes = 2000000\n'
+    )
+    with pytest.raises(
+        ConfigError, match=r"small.toml:2: server.max_output_bytes: .*largest event"
+    ):
+        load_config(path)
+    path.write_text('[switch]\nextensions = ["1001"]\nmax_call_user_data_bytes = 0\n')
+    with pytest.raises(ConfigError, match="max_call_user_data_bytes: 0"):
+        load_config(path)
+    path.write_text('[switch]\nextensions = ["1001"]\nmax_call_user_data_bytes = 100000\n')
+    assert load_config(path).switch.max_call_user_data_bytes == 100000

@@ -112,6 +112,7 @@ _SERVER_KEYS: dict[str, type] = {
     "tls_private_key": str,
     "trace": bool,
     "trace_lines_per_second": int,
+    "max_request_user_data_bytes": int,
     "log_level": str,
 }
 _LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -155,6 +156,9 @@ class ServerConfig:
     trace: bool = False
     #: Frame-trace lines one session may write a second (0: no bound); the excess is counted.
     trace_lines_per_second: int = 200
+    #: The most UserData one request may carry, in bytes as encoded (0: no cap): more is
+    #: refused with EventError 714. switch.max_call_user_data_bytes caps a call's.
+    max_request_user_data_bytes: int = 65536
     log_level: str = "info"
     applications: tuple[ApplicationConfig, ...] = ()
 
@@ -209,6 +213,7 @@ class ServerConfig:
             "max_connections_per_address",
             "max_handshaking_connections",
             "trace_lines_per_second",
+            "max_request_user_data_bytes",
             "handshake_timeout",
             "unfinished_frame_timeout",
         ):
@@ -238,6 +243,38 @@ class Config:
     source: str = "<embedded default>"
 
 
+#: Bytes an event may hold besides its UserData (its other attributes, generously).
+EVENT_OVERHEAD_BYTES = 8192
+
+
+def largest_event_bytes(switch: SwitchConfig) -> int | None:
+    """The largest event the UserData cap allows (None: no cap, no bound)."""
+    cap = switch.max_call_user_data_bytes
+    return cap + EVENT_OVERHEAD_BYTES if cap else None
+
+
+def check_output_bound(server: ServerConfig, switch: SwitchConfig) -> None:
+    """A reader is never disconnected for the size of one event: server.max_output_bytes must
+    hold the largest event the caps allow, and a request's cap must fit in a call's."""
+    largest = largest_event_bytes(switch)
+    if largest is None:
+        raise ConfigError(
+            "switch.max_call_user_data_bytes: 0 (no cap) leaves no bound on the size of an "
+            "event, so server.max_output_bytes could not hold one; set a cap"
+        )
+    if server.max_output_bytes < largest:
+        raise ConfigError(
+            f"server.max_output_bytes: {server.max_output_bytes} is less than the largest event "
+            f"switch.max_call_user_data_bytes allows ({largest} bytes): a reader could be "
+            "disconnected for one event"
+        )
+    if server.max_request_user_data_bytes > switch.max_call_user_data_bytes:
+        raise ConfigError(
+            f"server.max_request_user_data_bytes: {server.max_request_user_data_bytes} is more "
+            f"than switch.max_call_user_data_bytes ({switch.max_call_user_data_bytes})"
+        )
+
+
 def parse_config(text: str, source: str) -> Config:
     """Read a configuration document. A ConfigError names the file, the line (when the key
     can be found in the text) and the key: `my.toml:12: server.port: expected int, ...`."""
@@ -254,6 +291,7 @@ def parse_config(text: str, source: str) -> Config:
         server = ServerConfig.from_mapping(document.get("server", {}))
         switch = SwitchConfig.from_mapping(document.get("switch", {}))
         network = NetworkProfile.from_mapping(document.get("network", {}))
+        check_output_bound(server, switch)
     except ConfigError as exc:
         line = locate(text, str(exc))
         raise ConfigError(f"{source}:{line}: {exc}" if line else f"{source}: {exc}") from None

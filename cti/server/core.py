@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from cti.server.config import ApplicationConfig, ServerConfig
 from cti.server.requests import SWITCH_REQUESTS
-from protocol.codec import decode, encode, read_header, reference_id_of
+from protocol.codec import decode, encode, kvlist_size, read_header, reference_id_of
 from protocol.enums import (
     AddressInfoType,
     AddressType,
@@ -602,6 +602,15 @@ class TServerCore:
                 raise Refusal(
                     ErrorCode.ClientNotRegistered,
                     "send RequestRegisterClient before any other request",
+                )
+            cap = self.settings.max_request_user_data_bytes
+            user_data = getattr(msg, "user_data", None)
+            if cap and user_data is not None and (size := kvlist_size(user_data)) > cap:
+                raise Refusal(
+                    ErrorCode.UserDataTooLarge,
+                    f"the request's UserData is {size} bytes, over the {cap} bytes a request may "
+                    "carry (server.max_request_user_data_bytes)",
+                    this_dn=getattr(msg, "this_dn", None),
                 )
             handler(out, session, msg, now)
             self._dispatch_commands(now)
@@ -1266,7 +1275,7 @@ class TServerCore:
                         trace_log.info("%s -> %r", session.describe(), stamped)
                 session.send(frame)
                 delivered += 1
-                if session.pending_bytes > limit:
+                if session.pending_bytes - len(frame) > limit:  # never for one event alone
                     self._overflow(out, session)
                 out.add(session)
             if isinstance(stamped, EventRouteRequest) and not any(
@@ -1306,7 +1315,7 @@ class TServerCore:
         session.send(frame)
         if session.trace and session.trace_allows(session.last_received):
             trace_log.info("%s -> %r", session.describe(), event)
-        if session.pending_bytes > self.settings.max_output_bytes:
+        if session.pending_bytes - len(frame) > self.settings.max_output_bytes:
             self._overflow(out, session)
         out.add(session)
 

@@ -5,11 +5,14 @@ still in it (external ones aside) gets EventAttachedDataChanged with all of the 
 the DN that changed it first. The pairs live on the Call (Call.user_data); a consultation call
 starts with a copy (the consultation feature makes it).
 
-Keeps no state of its own and needs no other feature: only the kernel's call lookup.
+Keeps no state of its own and needs no other feature: only the kernel's call lookup. A call
+carries at most switch.max_call_user_data_bytes of UserData (as encoded): a change past it is
+refused (EventError 714) before anything changes.
 """
 
 from __future__ import annotations
 
+from protocol.codec import kvlist_size
 from protocol.errors import ErrorCode
 from protocol.messages import Event, EventAttachedDataChanged
 from protocol.values import ConnID, KVList, KVValue
@@ -71,7 +74,19 @@ class UserData(SwitchKernel):
     def _set_user_data(
         self, call: Call, changed_by: str, pairs: tuple[tuple[str, KVValue], ...]
     ) -> list[Event]:
-        call.user_data = KVList(pairs)
+        user_data = KVList(pairs)
+        cap = self.config.max_call_user_data_bytes
+        if cap and pairs:
+            size = kvlist_size(user_data)
+            if size > cap:
+                raise SwitchError(
+                    ErrorCode.UserDataTooLarge,
+                    f"the call's UserData would be {size} bytes, over the {cap} bytes a call "
+                    "may carry (switch.max_call_user_data_bytes)",
+                    this_dn=changed_by,
+                    conn_id=call.conn_id,
+                )
+        call.user_data = user_data
         parties = sorted(
             (p for p in call.parties if p.state is not PartyState.Released and not p.external),
             key=lambda p: p.dn != changed_by,  # the DN that changed it first

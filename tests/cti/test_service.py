@@ -6,6 +6,7 @@ logout on disconnect. Time is passed in."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
@@ -30,6 +31,7 @@ from protocol.messages import (
     Event,
     EventACK,
     EventAddressInfo,
+    EventAttachedDataChanged,
     EventDestinationBusy,
     EventDNBackInService,
     EventDNOutOfService,
@@ -50,6 +52,7 @@ from protocol.messages import (
     RequestAgentLogin,
     RequestAnswerCall,
     RequestApplyTreatment,
+    RequestAttachUserData,
     RequestDistributeUserEvent,
     RequestMakeCall,
     RequestPrivateService,
@@ -820,3 +823,62 @@ def test_frames_the_server_will_not_carry_out_are_refused_from_their_header(
     )
     assert refused >= 5  # (the handshake took tokens too)
     assert len(decoded) == 10 - refused  # only those carried out were decoded
+
+
+# ------------------------------------------------------------------------------------------------
+# UserData caps, and no reader dropped for one event (issue 13, item 15)
+
+
+def test_userdata_is_capped_per_request_and_per_call() -> None:
+    from protocol.codec import kvlist_size
+
+    core = make_core(max_request_user_data_bytes=4000)
+    a, b = connect(core, "1001", app="a"), connect(core, "1002", app="b")
+    send(core, a, RequestMakeCall(reference_id=5, this_dn="1001", other_dn="1002"))
+    conn = received(a)[0].conn_id  # type: ignore[attr-defined]
+    received(b)
+
+    def attach(reference_id: int, pairs: int) -> Event:
+        data = KVList([(f"k{reference_id}-{i}", "x" * 90) for i in range(pairs)])
+        request = RequestAttachUserData(
+            reference_id=reference_id, this_dn="1001", conn_id=conn, user_data=data
+        )
+        send(core, a, request)
+        return next(e for e in received(a) if e.reference_id == reference_id)
+
+    too_big = attach(6, 60)  # about 6 KB in one request
+    assert isinstance(too_big, EventError) and too_big.error_code == ErrorCode.UserDataTooLarge
+    # the call's cap (the switch's, small here): attaches add up until the next one would pass
+    core.switch.config = replace(core.switch.config, max_call_user_data_bytes=10_000)
+    answers = [attach(10 + i, 30) for i in range(5)]  # about 3 KB each
+    refused = [e for e in answers if isinstance(e, EventError)]
+    assert refused and all(e.error_code == ErrorCode.UserDataTooLarge for e in refused)
+    call = core.switch.call(conn)
+    assert call is not None and call.user_data is not None
+    assert kvlist_size(call.user_data) <= 10_000
+    assert not isinstance(answers[0], EventError)
+
+
+def test_a_reader_is_never_dropped_for_the_size_of_one_event() -> None:
+    core = make_core(max_output_bytes=2000)  # (check-config would refuse this: see below)
+    a, b = connect(core, "1001", app="a"), connect(core, "1002", app="b")
+    send(core, a, RequestMakeCall(reference_id=5, this_dn="1001", other_dn="1002"))
+    conn = received(a)[0].conn_id  # type: ignore[attr-defined]
+    received(b)
+    big = KVList([(f"k{i}", "x" * 90) for i in range(30)])  # about 3 KB: one event over 2000
+
+    def attach(reference_id: int) -> None:
+        request = RequestAttachUserData(
+            reference_id=reference_id, this_dn="1001", conn_id=conn, user_data=big
+        )
+        send(core, a, request)
+        received(a)  # a reads everything
+
+    attach(6)
+    assert not b.closing  # b reads: one event bigger than its bound does not drop it
+    assert any(isinstance(e, EventAttachedDataChanged) for e in received(b))
+    # a reader that does not read is dropped once it had more than the bound queued before
+    attach(7)
+    assert not b.closing and not a.closing
+    attach(8)
+    assert b.closing and b.aborted
