@@ -113,6 +113,26 @@ class RoutingPoints(SwitchKernel):
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+        if call.party_at(target) is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"route destination {target} is already in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if (
+            call.origin.state is not PartyState.Dialing
+            and target in self._extensions
+            and (self._active(target) or self._closed(target))
+        ):
+            # a caller still dialing hears busy (EventDestinationBusy); a call already
+            # connected elsewhere (a conference, a transfer) cannot be: the route is refused
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"route destination {target} is busy",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
         return self._route(call, party, target, now)
 
     def route_default(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
