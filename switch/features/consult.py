@@ -164,11 +164,15 @@ class Consultation(SwitchKernel):
         stayers = call.others(held)
         self._merge(call, consult, moving)
         self._end(consult)
-        newcomer = moving[0]
         for party in [*moving, *stayers]:
             if party.external:
                 continue
-            other = stayers[0] if party in moving and stayers else newcomer
+            # OtherDN names the other side when it is one party; a complex party (several
+            # parties on that side) is named by none (GenEM, Call Models and Flows: "complex
+            # party"): the parties that stay see the newcomer, who sees a complex party when
+            # two or more stay
+            other_side = stayers if party in moving else moving
+            other = other_side[0] if other_side else None
             events.append(
                 self._event(
                     EventPartyChanged,
@@ -179,7 +183,7 @@ class Consultation(SwitchKernel):
                     third_party_dn=this_dn,
                     third_party_dn_role=DNRole.TransferredBy,
                     previous_conn_id=consult.conn_id,
-                    other_present=len(call.others(party)) == 1,
+                    other_present=len(other_side) == 1,
                 )
             )
         # the transferring agent is free again (or in after-call work)

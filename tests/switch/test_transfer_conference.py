@@ -197,6 +197,26 @@ def test_conference_then_delete_and_release(switch: Switch) -> None:
     assert switch.calls == []
 
 
+def test_transfer_to_a_complex_party_names_the_newcomer(switch: Switch) -> None:
+    """Issue 13, item 9: A and D are one complex party on the call with B (a conference); B
+    transfers to C. GenEM's "complex party" convention: each member of the complex party gets
+    EventPartyChanged with OtherDN the party now on the other side (C); C, facing a complex
+    party, gets none."""
+    conn = established(switch, A, B)
+    consult = switch.initiate_consultation(A, conn, D, now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(D, consult, now=3)
+    switch.complete_conference(A, conn, consult, now=4)
+    second = switch.initiate_consultation(B, conn, C, now=5)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(C, second, now=6)
+    done = switch.complete_transfer(B, conn, second, now=7)
+    changed = {
+        e.this_dn: e.other_dn  # type: ignore[attr-defined]
+        for e in done
+        if type(e).__name__ == "EventPartyChanged"
+    }
+    assert changed == {A: C, D: C, C: None}
+
+
 def test_single_step_transfer(switch: Switch) -> None:
     conns: dict[int, str] = {}
     conn = established(switch)
