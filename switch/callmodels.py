@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.docs import replace_section, rewrite
-from protocol.enums import ForwardMode, TreatmentType
+from protocol.enums import ForwardMode, RouteType, TreatmentType
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
 from switch.config import (
@@ -71,6 +71,13 @@ _NETWORK_REACHED = (
     "without it. The Genesys outbound tables themselves could not be read from here "
     "(docs/research/genem-call-models.md, section 4)."
 )
+
+
+def _route_disconnect(at: float) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        return switch.route_call(R, ctx["conn"], None, now=at, route_type=RouteType.CallDisconnect)
+
+    return run
 
 
 def _sit_vacant(conn: ConnID) -> TrunkReport:
@@ -507,6 +514,17 @@ MODELS: list[CallModel] = [
         ],
         note="The caller's keys come from the trunk's driver; an internal caller keys them "
         "with SendDTMF (EventDTMFSent at the caller).",
+    ),
+    CallModel(
+        "Through a routing point: the router rejects the call",
+        f"{GENEM}SpecialCases (Rejected Call: EventRouteRequest and EventRouteUsed at the "
+        "route point, event names only; RouteTypeCallDisconnect, RouteTypeReject deprecated)",
+        [
+            (f"MakeCall {A} -> {R}", _make(A, R, 0)),
+            (f"RouteCall {R} CallDisconnect", _route_disconnect(1)),
+        ],
+        note="The stored copy of the model names no CallState for the caller; ctiemu releases "
+        "it with CallState Ok, as in the release phase. RouteType Reject does the same.",
     ),
     CallModel(
         "Routing timeout: the default route",

@@ -23,7 +23,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from protocol.enums import AgentWorkMode, ForwardMode, MakeCallType, MergeType, TreatmentType
+from protocol.enums import (
+    AgentWorkMode,
+    ForwardMode,
+    MakeCallType,
+    MergeType,
+    RouteType,
+    TreatmentType,
+)
 from protocol.errors import ErrorCode
 from protocol.messages import (
     CallEvent,
@@ -505,13 +512,17 @@ class CallControlMachine(SwitchMachineBase):
         self.apply(getattr(self.switch, operation), dn, conn_id, destination)
 
     @precondition(lambda self: bool(self.parties(PartyState.Ringing, PartyState.Routing)))
-    @rule(data=st.data())
-    def route_or_redirect(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), reject=st.booleans())
+    def route_or_redirect(self, data: st.DataObject, reject: bool) -> None:
         dn, conn_id = data.draw(
             st.sampled_from(self.parties(PartyState.Ringing, PartyState.Routing))
         )
         destination = self.destination(data, conn_id)
-        if dn == ROUTING_POINT:
+        if dn == ROUTING_POINT and reject:
+            self.apply(
+                self.switch.route_call, dn, conn_id, None, route_type=RouteType.CallDisconnect
+            )
+        elif dn == ROUTING_POINT:
             self.apply(self.switch.route_call, dn, conn_id, destination)
         else:
             self.apply(self.switch.redirect_call, dn, conn_id, destination)
