@@ -37,6 +37,7 @@ from protocol.messages import (
     Event,
     EventAttachedDataChanged,
     EventDialing,
+    EventPartyChanged,
     EventQueued,
     EventRinging,
     EventRouteRequest,
@@ -116,6 +117,18 @@ def check_members(
         assert event.this_dn in members, f"{event!r} went to a DN not in the call"
 
 
+def check_other_sides(events: list[Event], stay: list[str], join: list[str]) -> None:
+    """After CompleteTransfer, each party's EventPartyChanged names the other side in OtherDN
+    when that side is one party, and names nobody when it is a complex party (GenEM's
+    convention): the parties that stay face the ones that join, and the other way round."""
+    for event in events:
+        if not isinstance(event, EventPartyChanged):
+            continue
+        other_side = stay if event.this_dn in join else join
+        expected = other_side[0] if len(other_side) == 1 else None
+        assert event.other_dn == expected, (event.this_dn, event.other_dn, stay, join)
+
+
 class SwitchMachineBase(RuleBasedStateMachine):
     """The switch, how each operation is applied and checked, time, and the invariants."""
 
@@ -136,8 +149,9 @@ class SwitchMachineBase(RuleBasedStateMachine):
     def conn_ids(self) -> list[ConnID]:
         return [c.conn_id for c in self.switch.calls]
 
-    def apply(self, operation: Any, *args: Any, **kwargs: Any) -> None:
-        """Run one operation; check atomicity on refusal and the events on success."""
+    def apply(self, operation: Any, *args: Any, **kwargs: Any) -> list[Event] | None:
+        """Run one operation; check atomicity on refusal and the events on success. The
+        events, or None when refused."""
         self.now += 1.0
         before = snapshot(self.switch)
         members_before = {c.conn_id: {p.dn for p in c.parties} for c in self.switch.calls}
@@ -147,7 +161,7 @@ class SwitchMachineBase(RuleBasedStateMachine):
         except SwitchError as err:
             assert isinstance(err.code, ErrorCode)
             assert snapshot(self.switch) == before, f"refused {operation.__name__} changed state"
-            return
+            return None
         check_members(events, members_before, self.switch)
         for event in events:
             dn = getattr(event, "this_dn", None)
@@ -155,6 +169,7 @@ class SwitchMachineBase(RuleBasedStateMachine):
         for conn_id in set(self.conn_ids()) - live_before:
             assert conn_id not in self.seen_conn_ids, f"ConnID {conn_id} handed out twice"
             self.seen_conn_ids.add(conn_id)
+        return events
 
     def pick(self, data: st.DataObject) -> ConnID:
         live = self.conn_ids()
@@ -448,16 +463,19 @@ class CallControlMachine(SwitchMachineBase):
         )
 
     def destination(self, data: st.DataObject, conn_id: ConnID) -> str:
-        """A DN to send the call to: half the time one already in it."""
+        """A DN to send the call to: a third of the time one already in it, a third an idle
+        extension (so that consultations get answered and completed), else any."""
         call = self.switch.call(conn_id)
         inside = sorted({p.dn for p in call.parties if not p.external}) if call else []
+        idle = [dn for dn in EXTENSIONS if not self.switch.calls_at(dn)]
         anywhere = [QUEUE, ROUTING_POINT, *EXTENSIONS, "91"]
-        if inside and data.draw(st.booleans()):
-            return data.draw(st.sampled_from(inside))
-        return data.draw(st.sampled_from(anywhere))
+        choices = [c for c in (inside, idle) if c] + [anywhere]
+        return data.draw(st.sampled_from(data.draw(st.sampled_from(choices))))
 
+    @precondition(lambda self: len(self.switch.calls) < 2)
     @rule(a=st.sampled_from(EXTENSIONS), b=st.sampled_from([*EXTENSIONS, QUEUE, ROUTING_POINT]))
     def call_from_an_extension(self, a: str, b: str) -> None:
+        """A new call, while fewer than two are up (more calls would mostly be refused)."""
         self.apply(self.switch.make_call, a, b)
 
     @precondition(lambda self: bool(self.parties(PartyState.Ringing)))
@@ -495,7 +513,15 @@ class CallControlMachine(SwitchMachineBase):
             merge = data.draw(st.sampled_from(list(MergeType)))
             self.apply(self.switch.merge_calls, dn, held_id, other_id, merge)
         elif how == "transfer":
-            self.apply(self.switch.complete_transfer, dn, held_id, other_id)
+            held, other = self.switch.call(held_id), self.switch.call(other_id)
+            assert held is not None and other is not None
+            stay = [p.dn for p in held.parties if p.state is not PartyState.Released]
+            join = [p.dn for p in other.parties if p.state is not PartyState.Released]
+            stay.remove(dn)
+            join.remove(dn)
+            events = self.apply(self.switch.complete_transfer, dn, held_id, other_id)
+            if events is not None:
+                check_other_sides(events, stay, join)
         else:
             self.apply(self.switch.complete_conference, dn, held_id, other_id)
 
@@ -543,18 +569,26 @@ class CallControlMachine(SwitchMachineBase):
         else:
             self.apply(getattr(self.switch, operation), dn, conn_id)
 
-    @rule(
-        dn=st.sampled_from(EXTENSIONS),
-        agent=st.sampled_from(AGENTS[:2]),
-        ready=st.booleans(),
-    )
-    def agent_in_the_queue(self, dn: str, agent: str, ready: bool) -> None:
-        """An agent logs in to the queue (agent2 gives its password), or gets ready."""
-        if ready:
+    def agent_steps(self) -> list[tuple[str, str]]:
+        """What agents can do: (DN, "ready") for a logged-in agent not ready, (DN, "login")
+        for an extension without an agent while agent1 or agent2 is not logged in."""
+        agents = {dn: a for dn in EXTENSIONS if (a := self.switch.agent_at(dn)) is not None}
+        steps = [(dn, "ready") for dn, a in agents.items() if a.state is not AgentState.Ready]
+        if len(agents) < 2:
+            steps += [(dn, "login") for dn in EXTENSIONS if dn not in agents]
+        return steps
+
+    @precondition(lambda self: bool(self.agent_steps()))
+    @rule(data=st.data())
+    def agent_in_the_queue(self, data: st.DataObject) -> None:
+        """An agent gets ready, or logs in to the queue (agent2 with its password)."""
+        dn, step = data.draw(st.sampled_from(self.agent_steps()))
+        if step == "ready":
             self.apply(self.switch.agent_ready, dn)
-        else:
-            password = "pw" if agent == "agent2" else None
-            self.apply(self.switch.agent_login, dn, agent, password=password, queue=QUEUE)
+            return
+        logged = {a.agent_id for d in EXTENSIONS if (a := self.switch.agent_at(d)) is not None}
+        agent_id, password = ("agent1", None) if "agent1" not in logged else ("agent2", "pw")
+        self.apply(self.switch.agent_login, dn, agent_id, password=password, queue=QUEUE)
 
 
 TestSwitchMachine = SwitchMachine.TestCase
