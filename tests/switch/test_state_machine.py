@@ -526,6 +526,35 @@ class CallControlMachine(SwitchMachineBase):
             self.apply(self.switch.complete_conference, dn, held_id, other_id)
 
     @precondition(lambda self: bool(self.parties(PartyState.Established)))
+    @rule(data=st.data(), transfer=st.booleans())
+    def consult_answer_and_complete(self, data: st.DataObject, transfer: bool) -> None:
+        """The common two-step case in one rule: consult, the consulted party answers, then
+        complete the transfer or the conference (so that transfers from conferences, and
+        conferences of conferences, are reached often)."""
+        dn, conn_id = data.draw(st.sampled_from(self.parties(PartyState.Established)))
+        dialed = self.apply(
+            self.switch.initiate_consultation, dn, conn_id, self.destination(data, conn_id)
+        )
+        consult = next(
+            (c for c in self.switch.calls if c.consult_of == conn_id and c.party_at(dn)), None
+        )
+        if dialed is None or consult is None:
+            return
+        for party in consult.parties:
+            if party.state is PartyState.Ringing and not party.external:
+                self.apply(self.switch.answer_call, party.dn, consult.conn_id)
+        held = self.switch.call(conn_id)
+        assert held is not None
+        stay = [p.dn for p in held.parties if p.state is not PartyState.Released and p.dn != dn]
+        join = [p.dn for p in consult.parties if p.state is not PartyState.Released and p.dn != dn]
+        if not transfer:
+            self.apply(self.switch.complete_conference, dn, conn_id, consult.conn_id)
+            return
+        events = self.apply(self.switch.complete_transfer, dn, conn_id, consult.conn_id)
+        if events is not None:
+            check_other_sides(events, stay, join)
+
+    @precondition(lambda self: bool(self.parties(PartyState.Established)))
     @rule(
         data=st.data(),
         operation=st.sampled_from(
