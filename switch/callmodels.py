@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.docs import replace_section, rewrite
-from protocol.enums import ForwardMode, TreatmentType
+from protocol.enums import ForwardMode, RouteType, TreatmentType
 from protocol.messages import Event
 from protocol.values import ConnID, KVList
 from switch.config import (
@@ -32,8 +32,12 @@ from switch.trunks import (
     Answered,
     Busy,
     DigitsReceived,
+    Failed,
     FarEndReleased,
     Inbound,
+    NoAnswer,
+    SitDetected,
+    SitKind,
     TrunkReport,
 )
 
@@ -56,6 +60,32 @@ CONFIG = SwitchConfig(
 NUMBER, CALLER = "95550100", "+15550199"
 
 Step = tuple[str, Callable[[Switch, dict[str, Any]], list[Event]]]
+
+#: What every outbound model shares about EventNetworkReached.
+_NETWORK_REACHED = (
+    "EventNetworkReached means the call reached the network (the T-Library event's "
+    "description; CSTA's Network Reached, as in TSAPI guides: the call has reached an outgoing "
+    "trunk). ctiemu sends it once a call, with the first report that shows the network has the "
+    "call: alerting, or the outcome itself when nothing came before it (an answer, busy, a SIT, "
+    "no answer, the far end hanging up). A failure to place the call and all trunks busy come "
+    "without it. The Genesys outbound tables themselves could not be read from here "
+    "(docs/research/genem-call-models.md, section 4)."
+)
+
+
+def _route_disconnect(at: float) -> Callable[[Switch, dict[str, Any]], list[Event]]:
+    def run(switch: Switch, ctx: dict[str, Any]) -> list[Event]:
+        return switch.route_call(R, ctx["conn"], None, now=at, route_type=RouteType.CallDisconnect)
+
+    return run
+
+
+def _sit_vacant(conn: ConnID) -> TrunkReport:
+    return SitDetected(conn, SitKind.Vacant)
+
+
+def _failed(conn: ConnID) -> TrunkReport:
+    return Failed(conn, "no circuit to the network")
 
 
 @dataclass(frozen=True)
@@ -373,14 +403,47 @@ MODELS: list[CallModel] = [
             ("network: a person answers", _network(Answered, 5)),
             ("network: far end hangs up", _network(FarEndReleased, 60)),
         ],
+        note=_NETWORK_REACHED,
     ),
     CallModel(
         "Outbound call to a busy number",
-        f"{GENEM}SpecialCases (Outbound call to a busy destination; event names only)",
+        f"{GENEM}SpecialCases (Outbound call to a busy destination: the stored copy keeps "
+        "the event names EventDialing and EventDestinationBusy at A, and is cut before its "
+        "rows can be read in full). EventNetworkReached comes first: the call reached the "
+        "network (the note under the answered outbound call). Issue 13 (item 8) cites the "
+        "model as EventNetworkReached then EventDestinationBusy; the stored copy neither shows "
+        "nor contradicts that",
         [
             (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
             ("network: busy", _network(Busy, 1)),
             (f"ReleaseCall {A}", _on_call("release_call", A, 2)),
+        ],
+    ),
+    CallModel(
+        "Outbound call, no answer",
+        "no reference table reached (GenEM BasicCallModels has no outbound no-answer row; "
+        "CallState NoAnswer is in the predictive-dialing model's list)",
+        [
+            (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
+            ("network: far end alerting", _network(Alerting, 1)),
+            ("network: no answer", _network(NoAnswer, 31)),
+        ],
+    ),
+    CallModel(
+        "Outbound call to a number that gives a SIT",
+        "no reference table reached: CallState from the special information tone (GenEM "
+        "BasicCallModels footnote: CallState may say why, for instance SitInvalidNum)",
+        [
+            (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
+            ("network: SIT (vacant number)", _network(_sit_vacant, 1)),
+        ],
+    ),
+    CallModel(
+        "Outbound call the network fails to place",
+        "no reference table reached: the call never reached the network, so no EventNetworkReached",
+        [
+            (f"MakeCall {A} -> {NUMBER}", _make(A, NUMBER, 0)),
+            ("network: failure", _network(_failed, 1)),
         ],
     ),
     CallModel(
@@ -451,6 +514,17 @@ MODELS: list[CallModel] = [
         ],
         note="The caller's keys come from the trunk's driver; an internal caller keys them "
         "with SendDTMF (EventDTMFSent at the caller).",
+    ),
+    CallModel(
+        "Through a routing point: the router rejects the call",
+        f"{GENEM}SpecialCases (Rejected Call: EventRouteRequest and EventRouteUsed at the "
+        "route point, event names only; RouteTypeCallDisconnect, RouteTypeReject deprecated)",
+        [
+            (f"MakeCall {A} -> {R}", _make(A, R, 0)),
+            (f"RouteCall {R} CallDisconnect", _route_disconnect(1)),
+        ],
+        note="The stored copy of the model names no CallState for the caller; ctiemu releases "
+        "it with CallState Ok, as in the release phase. RouteType Reject does the same.",
     ),
     CallModel(
         "Routing timeout: the default route",

@@ -162,6 +162,9 @@ class Call:
     trunk_group: str | None = None
     #: For a consultation call (CallType Consult): the call it consults from.
     consult_of: ConnID | None = None
+    #: Whether the caller of an outbound call was told the call reached the network
+    #: (EventNetworkReached, at most once a call).
+    network_reached: bool = False
 
     @property
     def origin(self) -> Party:

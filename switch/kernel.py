@@ -221,8 +221,19 @@ class SwitchKernel(ABC):
         self._join(call, party)
 
     def _join(self, call: Call, party: Party) -> None:
-        if not party.external:
-            self._calls_at[party.dn][call.conn_id] = call
+        """Index the party (appended to the call) under its DN. A DN has at most one live party
+        in a call: T-Library names a party by ThisDN and ConnID, and the DN index, a queue's
+        line and every request rely on it. A feature that would break this has failed to refuse
+        or to handle a DN already in the call (`Call.party_at`): that is a bug, raised here
+        before anything is indexed."""
+        if party.external:
+            return
+        if any(
+            p is not party and p.dn == party.dn and p.state is not PartyState.Released
+            for p in call.parties
+        ):
+            raise AssertionError(f"{party.dn} would have two parties in call {call.conn_id}")
+        self._calls_at[party.dn][call.conn_id] = call
 
     def _end(self, call: Call) -> None:
         """The call is over: free its trunk, telling the network if it is still there."""

@@ -116,11 +116,17 @@ class AcdQueues(SwitchKernel):
         """Hand waiting calls to free agents, longest-available agent first."""
         events: list[Event] = []
         waiting = self._waiting[queue]
+        passed_over: list[Agent] = []
         while waiting:
             agent = self._available_agent(queue)
             if agent is None:
                 break
-            _conn_id, call = waiting.popitem(last=False)
+            # the first call the agent's DN is not in already (it may hold one in conference)
+            call = next((c for c in waiting.values() if c.party_at(agent.dn) is None), None)
+            if call is None:
+                passed_over.append(agent)
+                continue
+            del waiting[call.conn_id]
             party = call.party_at(queue)
             assert party is not None and party.state is PartyState.Queued
             events += self._move(
@@ -140,6 +146,12 @@ class AcdQueues(SwitchKernel):
                 call,
                 now + self._queues[queue].ring_no_answer_seconds,
                 TimerKind.RingNoAnswer,
+            )
+        for agent in passed_over:  # still free, for the next call
+            self._free_seq += 1
+            assert agent.ready_since is not None
+            heapq.heappush(
+                self._free_agents[queue], (agent.ready_since, self._free_seq, agent.agent_id)
             )
         return events
 
@@ -162,6 +174,8 @@ class AcdQueues(SwitchKernel):
         if agent is not None and agent.state is AgentState.Ready:
             events.append(self._agent_move(agent, AgentInput.NotReady, None, None))
             agent.ready_since = None
+        if call.party_at(queue) is not None:  # the call waits in the queue already
+            return events
         again = Party(queue, DNRole.Destination, queue=queue)
         self._add(call, again)
         self._waiting[queue][call.conn_id] = call

@@ -187,14 +187,22 @@ class BasicCall(SwitchKernel):
         forwarded_by: str | None = None,
         priority: bool = False,
     ) -> list[Event]:
-        """Offer the call to a DN: ring an extension, queue at a queue, ask a routing point."""
+        """Offer the call to a DN: ring an extension, queue at a queue, ask a routing point.
+        A DN the call is already at (a conference that includes it, routed there by default)
+        is not offered it again: nothing happens; but a caller calling itself finds itself busy."""
+        present = call.party_at(dn)
+        if present is not None and not (
+            present is call.origin and present.state is PartyState.Dialing
+        ):
+            return []
         if dn in self._queues:
             return self._enqueue(call, dn, now, priority=priority)
         if dn in self._routing_points:
             return self._request_route(call, dn, now)
         caller = call.origin
         forward = self.forward_of(dn, ForwardMode.Unconditional)
-        busy_now = dn == caller.dn or self._active(dn) or self._closed(dn)
+        calls_itself = dn == caller.dn and caller.state is not PartyState.Released
+        busy_now = calls_itself or self._active(dn) or self._closed(dn)
         if forward is None and busy_now:
             forward = self.forward_of(dn, ForwardMode.OnBusy, ForwardMode.OnBusyAndNoAnswer)
         if forward is not None and hops < _MAX_FORWARDS and call.party_at(forward) is None:
@@ -245,10 +253,11 @@ class BasicCall(SwitchKernel):
     # Hold and retrieve
 
     def hold_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
-        """This DN puts the call on hold: EventHeld to it alone."""
-        del now
+        """This DN puts the call on hold: EventHeld to it alone. A ready agent on the DN is
+        free for its queue's next call meanwhile."""
         call, party = self._party(this_dn, conn_id)
-        return self._move(call, party, PartyInput.Hold, other=self._peer(call, party))
+        events = self._move(call, party, PartyInput.Hold, other=self._peer(call, party))
+        return events + self._agent_free(this_dn, now, idle_from_now=False)
 
     def retrieve_call(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """This DN takes the held call back: EventRetrieved to it alone."""

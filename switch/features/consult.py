@@ -96,6 +96,14 @@ class Consultation(SwitchKernel):
                 this_dn=this_dn,
                 conn_id=consult_id,
             )
+        twice = _already_in(call, moving)
+        if twice is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{twice} is already in the call {conn_id}: it cannot join it a second time",
+                this_dn=this_dn,
+                conn_id=consult_id,
+            )
         return call, held, consult, mine, moving
 
     def _merge(self, call: Call, consult: Call, moving: list[Party]) -> None:
@@ -156,11 +164,15 @@ class Consultation(SwitchKernel):
         stayers = call.others(held)
         self._merge(call, consult, moving)
         self._end(consult)
-        newcomer = moving[0]
         for party in [*moving, *stayers]:
             if party.external:
                 continue
-            other = stayers[0] if party in moving and stayers else newcomer
+            # OtherDN names the other side when it is one party; a complex party (several
+            # parties on that side) is named by none (GenEM, Call Models and Flows: "complex
+            # party"): the parties that stay see the newcomer, who sees a complex party when
+            # two or more stay
+            other_side = stayers if party in moving else moving
+            other = other_side[0] if other_side else None
             events.append(
                 self._event(
                     EventPartyChanged,
@@ -171,7 +183,7 @@ class Consultation(SwitchKernel):
                     third_party_dn=this_dn,
                     third_party_dn_role=DNRole.TransferredBy,
                     previous_conn_id=consult.conn_id,
-                    other_present=len(call.others(party)) == 1,
+                    other_present=len(other_side) == 1,
                 )
             )
         # the transferring agent is free again (or in after-call work)
@@ -386,6 +398,13 @@ class Consultation(SwitchKernel):
         """MuteTransfer: InitiateTransfer then CompleteTransfer at once, without waiting for
         the consulted party to answer."""
         call, _party = self._party(this_dn, conn_id)
+        if call.party_at(other_dn) is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"{other_dn} is already in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
         if call.trunk_group is not None and not self.has_dn(other_dn):
             raise SwitchError(
                 ErrorCode.UnsupportedOperation,
@@ -402,6 +421,8 @@ class Consultation(SwitchKernel):
         mine = consult.party_at(this_dn)
         if mine is None or mine.state is PartyState.Busy:
             return events  # the destination was busy: the DN clears the consultation itself
+        if _already_in(call, consult.others(mine)) is not None:
+            return events  # forwarded to a DN in the call: the DN completes or clears it
         return events + self.complete_transfer(this_dn, conn_id, consult.conn_id, now=now)
 
     def alternate_call(
@@ -443,3 +464,12 @@ class Consultation(SwitchKernel):
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+
+
+def _already_in(call: Call, joining: list[Party]) -> str | None:
+    """A DN of ours among `joining` that already has a party in `call`, if any: it cannot
+    join the call a second time."""
+    for party in joining:
+        if not party.external and call.party_at(party.dn) is not None:
+            return party.dn
+    return None

@@ -60,6 +60,12 @@ _ROUTE_TYPES = frozenset(
 )
 
 
+#: Route types by which the router ends the call instead of routing it: RouteTypeCallDisconnect
+#: (GenEM Special Cases, "Rejected Call", which calls RouteTypeReject deprecated because what it
+#: does is switch-specific; here both do the same).
+_DISCONNECT_TYPES = frozenset({RouteType.CallDisconnect, RouteType.Reject})
+
+
 def _natural(value: object) -> TypeGuard[int]:
     """Whether a TreatmentParms value is a whole number of at least 0 (not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
@@ -98,6 +104,8 @@ class RoutingPoints(SwitchKernel):
             )
         call, party = self._party(this_dn, conn_id)
         self._check(party, PartyInput.RouteUsed)
+        if route_type in _DISCONNECT_TYPES:
+            return self._disconnect(call, party, now)
         if route_type not in _ROUTE_TYPES:
             raise SwitchError(
                 ErrorCode.UnsupportedOperation,
@@ -113,7 +121,49 @@ class RoutingPoints(SwitchKernel):
                 this_dn=this_dn,
                 conn_id=conn_id,
             )
+        if call.party_at(target) is not None:
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"route destination {target} is already in the call",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
+        if (
+            call.origin.state is not PartyState.Dialing
+            and target in self._extensions
+            and (self._active(target) or self._closed(target))
+        ):
+            # a caller still dialing hears busy (EventDestinationBusy); a call already
+            # connected elsewhere (a conference, a transfer) cannot be: the route is refused
+            raise SwitchError(
+                ErrorCode.InvalidState,
+                f"route destination {target} is busy",
+                this_dn=this_dn,
+                conn_id=conn_id,
+            )
         return self._route(call, party, target, now)
+
+    def _disconnect(self, call: Call, party: Party, now: float) -> list[Event]:
+        """The router rejects the call (RouteType CallDisconnect or Reject): the routing point
+        reports EventRouteUsed with no destination (the only events GenEM's "Rejected Call"
+        model shows, at the route point), and the call ends: every other party of ours gets
+        EventReleased (CallState Ok, as in the release phase: the reference names no other),
+        and an external caller's trunk is released (the network clears the caller)."""
+        events = self._move(call, party, PartyInput.RouteUsed, other=call.origin)
+        remaining = call.others(party)
+        for member in remaining:
+            if member.state in (PartyState.Queued, PartyState.Routing):
+                if member.state is PartyState.Queued:
+                    self._leave_queue(call, member)
+                events += self._move(call, member, PartyInput.Abandon, other=call.origin)
+            else:
+                events += self._move(
+                    call, member, PartyInput.Release, other=self._peer(call, member)
+                )
+        self._end(call)
+        for member in remaining:
+            events += self._after_release(member, call, now)
+        return events
 
     def route_default(self, this_dn: str, conn_id: ConnID, *, now: float) -> list[Event]:
         """Route the call waiting on a routing point to its default destination now (the

@@ -8,6 +8,12 @@ choosing a group for a number (`_trunk_group_for`, longest prefix), placing an o
 (report type -> handler); freeing a call's trunk (`_free_trunk`); the queries
 `trunks_in_use()` and `link_up()`. Trunk commands go out through the kernel's outbox.
 
+EventNetworkReached tells the caller of an outbound call that the call reached the network:
+it comes once a call (`_reached`), with the first report that shows the network has the call,
+whatever the outcome: alerting, an answer, busy, a SIT, no answer, the far end hanging up. A
+failure (the driver could not place the call) and all trunks busy (no trunk was seized) are
+the only outcomes without it.
+
 The driver interface itself (TrunkCommands, TrunkReports) is switch/trunks.py. Must not know
 how an inbound call is offered to its DN or how a call settles when the far end leaves (the
 basic call's `_offer` and `_settle`), nor how digits are collected (`_digits`), nor any driver.
@@ -199,19 +205,25 @@ class TrunkCalls(SwitchKernel):
             return []
         return self._digits(call, report.digits.upper())
 
+    def _reached(self, call: Call, far: Party, near: Party | None) -> list[Event]:
+        """EventNetworkReached to the caller still dialing, the first time a report shows the
+        network has the call; nothing after that."""
+        if call.network_reached or near is None or near.state is not PartyState.Dialing:
+            return []
+        call.network_reached = True
+        if near.external:
+            return []
+        return [self._event(EventNetworkReached, call, near, other=far)]
+
     def _alerting(self, report: Alerting, now: float) -> list[Event]:
         del now
         found = self._trunk_call(report.conn_id)
         if found is None:
             return []
         call, far, near = found
-        if (
-            near is None
-            or near.state is not PartyState.Dialing
-            or far.state is not PartyState.Ringing
-        ):
+        if far.state is not PartyState.Ringing:
             return []
-        return [self._event(EventNetworkReached, call, near, other=far)]
+        return self._reached(call, far, near)
 
     def _answered(self, report: Answered, now: float) -> list[Event]:
         del now
@@ -221,8 +233,9 @@ class TrunkCalls(SwitchKernel):
         call, far, near = found
         if far.state is not PartyState.Ringing or near is None:
             return []
+        events = self._reached(call, far, near)
         self._move(call, far, PartyInput.Answer, other=near)
-        return self._move(
+        return events + self._move(
             call,
             near,
             PartyInput.OtherAnswered,
@@ -239,9 +252,10 @@ class TrunkCalls(SwitchKernel):
         call, far, near = found
         if near is None or near.state is not PartyState.Dialing:
             return self._far_end_gone(call, far, near, _GONE_STATES[Busy], now)
+        events = self._reached(call, far, near)
         self._free_trunk(call)
         self._move(call, far, PartyInput.Release, other=near)
-        return self._move(
+        return events + self._move(
             call, near, PartyInput.DestinationBusy, other=far, call_state=CallState.Busy
         )
 
@@ -250,17 +264,20 @@ class TrunkCalls(SwitchKernel):
         if found is None:
             return []
         call, far, near = found
-        return self._far_end_gone(call, far, near, report.kind.call_state, now)
+        events = self._reached(call, far, near)
+        return events + self._far_end_gone(call, far, near, report.kind.call_state, now)
 
     def _network_released(
         self, report: NoAnswer | Failed | FarEndReleased, now: float
     ) -> list[Event]:
-        """No answer, a failure, or the far end hung up: the call is over on the network side."""
+        """No answer, a failure, or the far end hung up: the call is over on the network side.
+        Only a failure may mean the call never reached the network."""
         found = self._trunk_call(report.conn_id)
         if found is None:
             return []
         call, far, near = found
-        return self._far_end_gone(call, far, near, _GONE_STATES[type(report)], now)
+        events = [] if isinstance(report, Failed) else self._reached(call, far, near)
+        return events + self._far_end_gone(call, far, near, _GONE_STATES[type(report)], now)
 
     def _far_end_gone(
         self, call: Call, far: Party, near: Party | None, call_state: CallState, now: float

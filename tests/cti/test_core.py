@@ -585,3 +585,29 @@ def test_unsupported_make_call_type_is_refused(core: TServerCore) -> None:
     [err] = received(a)
     assert isinstance(err, EventError) and err.error_code == ErrorCode.UnsupportedOperation
     assert core.switch.calls == []
+
+
+def test_a_router_rejects_a_call_with_route_type_call_disconnect(core: TServerCore) -> None:
+    """RequestRouteCall with RouteType CallDisconnect (OtherDN empty: the catalogue requires the
+    attribute) ends the call: the router gets EventRouteUsed (its ReferenceID), the caller
+    EventReleased."""
+    from protocol.enums import RouteType
+    from protocol.messages import EventReleased, EventRouteUsed, RequestMakeCall, RequestRouteCall
+
+    caller, router = client(core, "1001"), client(core, "5001")
+    send(core, caller, RequestMakeCall(reference_id=2, this_dn="1001", other_dn="5001"))
+    [request_] = [e for e in received(router) if e.MESSAGE_TYPE == 71]  # EventRouteRequest
+    received(caller)
+    conn = request_.conn_id  # type: ignore[attr-defined]
+    reject = RequestRouteCall(
+        reference_id=3,
+        this_dn="5001",
+        conn_id=conn,
+        other_dn="",
+        route_type=RouteType.CallDisconnect,
+    )
+    send(core, router, reject)
+    [used] = received(router)
+    assert isinstance(used, EventRouteUsed) and used.reference_id == 3
+    [released] = received(caller)
+    assert isinstance(released, EventReleased) and released.conn_id == conn

@@ -39,6 +39,7 @@ from protocol.messages import (
     EventEstablished,
     EventLinkConnected,
     EventLinkDisconnected,
+    EventNetworkReached,
     EventPrivateInfo,
     EventRegisteredAll,
     EventReleased,
@@ -374,7 +375,8 @@ def test_far_end_answers_as_told(core: TServerCore, kind: str, state: CallState)
     send(core, a, RequestMakeCall(reference_id=3, this_dn="1001", other_dn="95550123"))
     conn = received(a)[0].conn_id  # type: ignore[attr-defined]
     sim(core, ctl, SimService.Answer, conn_id=conn, Kind=kind, Talk=30)
-    [established] = received(a)
+    [reached, established] = received(a)  # answered at once: the network had the call
+    assert isinstance(reached, EventNetworkReached)
     assert isinstance(established, EventEstablished) and established.call_state == state
     sim(core, ctl, SimService.HangUp, conn_id=conn)
     assert names(received(a)) == ["EventReleased"]
@@ -387,7 +389,7 @@ def test_far_end_answers_as_told(core: TServerCore, kind: str, state: CallState)
     send(core, a, RequestMakeCall(reference_id=4, this_dn="1001", other_dn="95550124"))
     conn = received(a)[0].conn_id  # type: ignore[attr-defined]
     sim(core, ctl, SimService.Busy, conn_id=conn)
-    assert names(received(a)) == ["EventDestinationBusy"]
+    assert names(received(a)) == ["EventNetworkReached", "EventDestinationBusy"]
     wrong = sim(core, ctl, SimService.Answer, conn_id=conn, Kind="robot")
     assert isinstance(wrong, EventError)
 

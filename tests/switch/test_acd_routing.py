@@ -32,7 +32,8 @@ from protocol.messages import (
 from protocol.values import ConnID
 from switch import Switch, SwitchConfig, SwitchError
 from switch.agents import AgentState
-from switch.config import AgentConfig, QueueConfig, RoutingPointConfig
+from switch.config import AgentConfig, QueueConfig, RoutingPointConfig, TrunkGroupConfig
+from switch.trunks import Inbound, ReleaseTrunk
 
 CALLER, AG1, AG2, PLAIN = "1001", "1002", "1003", "1004"
 Q, RP = "7001", "5001"
@@ -255,8 +256,38 @@ def test_bad_route_requests_leave_the_call_waiting(
 def test_unsupported_route_type(switch: Switch) -> None:
     conn = conn_of(switch.make_call(CALLER, RP, now=0))
     with pytest.raises(SwitchError) as info:
-        switch.route_call(RP, conn, PLAIN, now=1, route_type=RouteType.Reject)
+        switch.route_call(RP, conn, PLAIN, now=1, route_type=RouteType.Announcement)
     assert info.value.code is ErrorCode.UnsupportedOperation
+
+
+@pytest.mark.parametrize("route_type", [RouteType.CallDisconnect, RouteType.Reject])
+def test_the_router_rejects_the_call(switch: Switch, route_type: RouteType) -> None:
+    """Issue 13, item 10: RouteCall with RouteType CallDisconnect (or the deprecated Reject)
+    ends the call: EventRouteUsed at the routing point without a destination (GenEM Special
+    Cases, "Rejected Call"), EventReleased for the caller."""
+    conn = conn_of(switch.make_call(CALLER, RP, now=0))
+    rejected = switch.route_call(RP, conn, None, now=1, route_type=route_type)
+    assert view(rejected) == [
+        ("EventRouteUsed", RP, CALLER, None, RP, OK),
+        ("EventReleased", CALLER, RP, None, None, OK),
+    ]
+    assert switch.calls == []
+    assert switch.advance(100.0) == []  # the routing timeout is gone with the call
+
+
+def test_a_rejected_inbound_call_releases_its_trunk() -> None:
+    config = SwitchConfig(
+        extensions=(CALLER,),
+        routing_points=(RoutingPointConfig(RP, default_destination=CALLER),),
+        trunk_groups=(TrunkGroupConfig("pstn", ("9",)),),
+    )
+    switch = Switch(config, id_seed=9)
+    conn = conn_of(switch.on_trunk_report(Inbound("pstn", "r1", "+15550199", RP), now=0))
+    switch.take_commands()
+    rejected = switch.route_call(RP, conn, None, now=1, route_type=RouteType.CallDisconnect)
+    assert [type(e).__name__ for e in rejected] == ["EventRouteUsed"]
+    assert switch.take_commands() == [ReleaseTrunk("pstn", conn)]
+    assert switch.calls == [] and switch.trunks_in_use("pstn") == 0
 
 
 def test_queues_and_routing_points_cannot_originate(switch: Switch) -> None:
@@ -332,3 +363,24 @@ def test_priority_call_waits_at_the_head(switch: Switch) -> None:
     first = conn_of(switch.make_call(CALLER, Q, now=0))
     urgent = conn_of(switch.make_call(PLAIN, Q, now=1, make_call_type=MakeCallType.Priority))
     assert switch.waiting(Q) == [urgent, first]
+
+
+@pytest.mark.parametrize("route_type", list(RouteType), ids=lambda t: t.name)
+def test_every_route_type_routes_disconnects_or_is_refused(
+    switch: Switch, route_type: RouteType
+) -> None:
+    """No RouteType falls through unnoticed: each routes the call to OtherDN, ends it, or is
+    refused as unsupported, changing nothing."""
+    conn = conn_of(switch.make_call(CALLER, RP, now=0))
+    refused = {RouteType.Announcement, RouteType.PostFeature, RouteType.AgentID}
+    if route_type in refused:
+        with pytest.raises(SwitchError) as info:
+            switch.route_call(RP, conn, PLAIN, now=1, route_type=route_type)
+        assert info.value.code is ErrorCode.UnsupportedOperation
+        assert switch.calls_at(RP) != []
+        return
+    events = switch.route_call(RP, conn, PLAIN, now=1, route_type=route_type)
+    ends = route_type in (RouteType.CallDisconnect, RouteType.Reject)
+    assert [type(e).__name__ for e in events] == (
+        ["EventRouteUsed", "EventReleased"] if ends else ["EventRouteUsed", "EventRinging"]
+    )

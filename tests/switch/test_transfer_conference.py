@@ -197,6 +197,26 @@ def test_conference_then_delete_and_release(switch: Switch) -> None:
     assert switch.calls == []
 
 
+def test_transfer_to_a_complex_party_names_the_newcomer(switch: Switch) -> None:
+    """Issue 13, item 9: A and D are one complex party on the call with B (a conference); B
+    transfers to C. GenEM's "complex party" convention: each member of the complex party gets
+    EventPartyChanged with OtherDN the party now on the other side (C); C, facing a complex
+    party, gets none."""
+    conn = established(switch, A, B)
+    consult = switch.initiate_consultation(A, conn, D, now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(D, consult, now=3)
+    switch.complete_conference(A, conn, consult, now=4)
+    second = switch.initiate_consultation(B, conn, C, now=5)[1].conn_id  # type: ignore[attr-defined]
+    switch.answer_call(C, second, now=6)
+    done = switch.complete_transfer(B, conn, second, now=7)
+    changed = {
+        e.this_dn: e.other_dn  # type: ignore[attr-defined]
+        for e in done
+        if type(e).__name__ == "EventPartyChanged"
+    }
+    assert changed == {A: C, D: C, C: None}
+
+
 def test_single_step_transfer(switch: Switch) -> None:
     conns: dict[int, str] = {}
     conn = established(switch)
@@ -228,6 +248,44 @@ def test_mute_transfer_to_a_queue_keeps_the_place(switch: Switch) -> None:
         "EventRinging",
         conn,
     )
+
+
+def test_a_queue_already_in_the_call_cannot_join_it_again(switch: Switch) -> None:
+    """Issue 13, item 7: A conferences the queue in before it answers, then mute-transfers to
+    the same queue. The queue would have been in the call twice (with one place in its line),
+    and ClearCall then failed inside the queue's bookkeeping, leaving a call nobody could
+    clear. A DN joins a call at most once: the second joining is refused, changing nothing."""
+    conn = established(switch)
+    consult = switch.initiate_consultation(A, conn, Q, now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.complete_conference(A, conn, consult, now=3)
+    assert switch.waiting(Q) == [conn]
+    with pytest.raises(SwitchError) as refused:
+        switch.mute_transfer(A, conn, Q, now=4)
+    assert refused.value.code is ErrorCode.InvalidState
+    again = switch.initiate_consultation(A, conn, Q, now=5)[1].conn_id  # type: ignore[attr-defined]
+    for complete in (switch.complete_transfer, switch.complete_conference):
+        with pytest.raises(SwitchError):
+            complete(A, conn, again, now=6)
+    switch.release_call(A, again, now=7)
+    switch.retrieve_call(A, conn, now=8)
+    cleared = switch.clear_call(B, conn, now=9)
+    assert {(type(e).__name__, e.this_dn) for e in cleared} == {  # type: ignore[attr-defined]
+        ("EventReleased", B),
+        ("EventReleased", A),
+        ("EventAbandoned", Q),
+    }
+    assert switch.calls == [] and switch.waiting(Q) == []
+
+
+def test_a_held_agent_is_not_offered_the_call_it_holds(switch: Switch) -> None:
+    """An agent whose DN holds a conference that waits in its queue is not rung with it."""
+    switch.agent_login(B, "agent1", now=0, queue=Q)
+    conn = established(switch, C, B)
+    consult = switch.initiate_consultation(B, conn, Q, now=2)[1].conn_id  # type: ignore[attr-defined]
+    switch.complete_conference(B, conn, consult, now=3)
+    switch.hold_call(B, conn, now=4)
+    assert [type(e).__name__ for e in switch.agent_ready(B, now=5)] == ["EventAgentReady"]
+    assert switch.waiting(Q) == [conn]
 
 
 def test_trunk_to_trunk_transfer_is_refused(switch: Switch) -> None:

@@ -1,8 +1,11 @@
 """Calls through trunks, in the switch alone: the driver's reports are fed in by hand.
 
 Outbound: the caller gets EventDialing (CallType Outbound, OtherDN the number), EventNetworkReached
-when the far end alerts, EventEstablished on answer (CallState saying what answered), and
-EventDestinationBusy or EventReleased (CallState NoAnswer, Sit*, GeneralError) when it fails.
+once, with the first report that shows the network has the call (alerting, or the outcome
+itself: an answer, busy, a SIT, no answer, the far end hanging up), EventEstablished on answer
+(CallState saying what answered), and EventDestinationBusy or EventReleased (CallState NoAnswer,
+Sit*, GeneralError) when it fails. Only a failure to place the call, and all trunks busy, come
+without EventNetworkReached.
 Inbound: the DNIS DN is offered the call with ANI, DNIS and CallType Inbound; an external caller
 who hangs up before answer leaves EventAbandoned. The external party gets no events.
 """
@@ -19,6 +22,7 @@ from protocol.messages import CallEvent, Event
 from protocol.values import ConnID, KVList
 from switch import Switch, SwitchConfig, SwitchError
 from switch.config import AgentConfig, QueueConfig, TrunkGroupConfig
+from switch.features.trunk_calls import _ON_REPORT
 from switch.trunks import (
     Alerting,
     Answered,
@@ -26,15 +30,19 @@ from switch.trunks import (
     AnswerKind,
     Busy,
     Dial,
+    DigitsReceived,
     Failed,
     FarEndReleased,
     Inbound,
     InboundAccepted,
     InboundRejected,
+    LinkDown,
+    LinkUp,
     NoAnswer,
     ReleaseTrunk,
     SitDetected,
     SitKind,
+    TrunkReport,
 )
 
 A, B = "1001", "1002"
@@ -114,9 +122,11 @@ def test_caller_releases_an_outbound_call(switch: Switch) -> None:
 
 
 def test_outbound_busy(switch: Switch) -> None:
+    """Issue 13, item 8: the busy number's call reached the network."""
     conn = dial(switch)
     assert view(switch.on_trunk_report(Busy(conn), now=1)) == [
-        ("EventDestinationBusy", A, NUMBER, OUT, CallState.Busy)
+        ("EventNetworkReached", A, NUMBER, OUT, OK),
+        ("EventDestinationBusy", A, NUMBER, OUT, CallState.Busy),
     ]
     assert switch.trunks_in_use("pstn") == 0
     switch.take_commands()
@@ -133,7 +143,7 @@ def test_outbound_busy(switch: Switch) -> None:
         (lambda c: SitDetected(c, SitKind.NoCircuit), CallState.SitNoCircuit),
         (lambda c: SitDetected(c, SitKind.Reorder), CallState.SitReorder),
         (lambda c: SitDetected(c, SitKind.Unknown), CallState.SitUnknown),
-        (lambda c: Failed(c, "fault"), CallState.GeneralError),
+        (FarEndReleased, OK),
     ],
 )
 def test_outbound_failures_release_with_call_state(
@@ -141,9 +151,48 @@ def test_outbound_failures_release_with_call_state(
 ) -> None:
     conn = dial(switch)
     assert view(switch.on_trunk_report(report(conn), now=1)) == [
-        ("EventReleased", A, NUMBER, OUT, state)
+        ("EventNetworkReached", A, NUMBER, OUT, OK),
+        ("EventReleased", A, NUMBER, OUT, state),
     ]
     assert switch.calls == [] and switch.trunks_in_use("pstn") == 0
+
+
+def test_a_failure_to_place_the_call_never_reached_the_network(switch: Switch) -> None:
+    conn = dial(switch)
+    assert view(switch.on_trunk_report(Failed(conn, "fault"), now=1)) == [
+        ("EventReleased", A, NUMBER, OUT, CallState.GeneralError)
+    ]
+
+
+#: Every outbound outcome a driver reports, and what the caller gets after EventNetworkReached.
+OUTCOMES: dict[type[TrunkReport], tuple[Any, list[str]]] = {
+    Answered: (Answered, ["EventEstablished"]),
+    Busy: (Busy, ["EventDestinationBusy"]),
+    NoAnswer: (NoAnswer, ["EventReleased"]),
+    SitDetected: (lambda c: SitDetected(c, SitKind.Vacant), ["EventReleased"]),
+    FarEndReleased: (FarEndReleased, ["EventReleased"]),
+}
+#: Reports that are no outcome of an outbound call, or that say it never reached the network.
+NOT_OUTCOMES = {Alerting, Failed, Inbound, LinkDown, LinkUp, DigitsReceived}
+
+
+def test_every_trunk_report_is_classified_here() -> None:
+    """A new kind of driver report must say whether it shows the call reached the network."""
+    assert set(_ON_REPORT) == set(OUTCOMES) | NOT_OUTCOMES
+
+
+@pytest.mark.parametrize("outcome", list(OUTCOMES), ids=lambda r: r.__name__)
+@pytest.mark.parametrize("alerted", [False, True], ids=["at once", "after alerting"])
+def test_network_reached_once_before_every_outcome(
+    switch: Switch, outcome: type[TrunkReport], alerted: bool
+) -> None:
+    """Busy, no answer, SIT, answered, far-end release: the call reached the network, and the
+    caller hears so once (with the alerting, or with the outcome when none came first)."""
+    make, after = OUTCOMES[outcome]
+    conn = dial(switch)
+    events = switch.on_trunk_report(Alerting(conn), now=1) if alerted else []
+    events += switch.on_trunk_report(make(conn), now=2)
+    assert [type(e).__name__ for e in events] == ["EventNetworkReached", *after]
 
 
 def test_channels_are_counted_and_freed(switch: Switch) -> None:
