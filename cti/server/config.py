@@ -157,8 +157,10 @@ class ServerConfig:
     #: Frame-trace lines one session may write a second (0: no bound); the excess is counted.
     trace_lines_per_second: int = 200
     #: The most UserData one request may carry, in bytes as encoded (0: no cap): more is
-    #: refused with EventError 714. switch.max_call_user_data_bytes caps a call's.
-    max_request_user_data_bytes: int = 65536
+    #: refused with EventError 714, and a request frame longer than this plus
+    #: EVENT_OVERHEAD_BYTES is refused so from its header, undecoded (what one request can cost
+    #: the server to read). switch.max_call_user_data_bytes caps a call's UserData.
+    max_request_user_data_bytes: int = 16384
     log_level: str = "info"
     applications: tuple[ApplicationConfig, ...] = ()
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from cti.server.config import ApplicationConfig, ServerConfig
+from cti.server.config import EVENT_OVERHEAD_BYTES, ApplicationConfig, ServerConfig
 from cti.server.requests import SWITCH_REQUESTS
 from protocol.codec import decode, encode, kvlist_size, read_header, reference_id_of
 from protocol.enums import (
@@ -490,27 +490,44 @@ class TServerCore:
     # Input
 
     def receive_data(
-        self, session: Session, data: bytes, now: float, *, max_frames: int | None = None
+        self,
+        session: Session,
+        data: bytes,
+        now: float,
+        *,
+        max_frames: int | None = None,
+        max_bytes: int | None = None,
     ) -> Outbox:
         """Bytes from a client. Returns the sessions that have new output.
 
-        With `max_frames`, at most that many whole frames are handled now; when that stops it,
-        `session.more_input` is set and `resume(session, now)` handles the next turn. The edge
+        With `max_frames` (or `max_bytes`), at most that many whole frames (or frames until
+        that many bytes) are handled now; when that stops it, `session.more_input` is set and
+        `resume(session, now)` handles the next turn. The edge
         gives each connection one turn at a time, so that a client sending a burst of requests
         cannot keep the others waiting behind it."""
         if session.closing:
             return set()
         session.last_received, session.probe_sent = now, None
         session.framer.receive_data(data)
-        return self.resume(session, now, max_frames=max_frames)
+        return self.resume(session, now, max_frames=max_frames, max_bytes=max_bytes)
 
-    def resume(self, session: Session, now: float, *, max_frames: int | None = None) -> Outbox:
-        """Handle the whole frames buffered for the session (at most `max_frames` of them)."""
+    def resume(
+        self,
+        session: Session,
+        now: float,
+        *,
+        max_frames: int | None = None,
+        max_bytes: int | None = None,
+    ) -> Outbox:
+        """Handle the whole frames buffered for the session: at most `max_frames` of them, and
+        no more once `max_bytes` have been handled (a turn always handles one frame)."""
         out: Outbox = set()
-        handled = 0
+        handled = handled_bytes = 0
         session.more_input = False
         while not session.closing:
-            if max_frames is not None and handled >= max_frames:
+            if (max_frames is not None and handled >= max_frames) or (
+                max_bytes is not None and handled_bytes >= max_bytes
+            ):
                 session.more_input = True
                 break
             try:
@@ -524,6 +541,7 @@ class TServerCore:
                 break
             self._receive_frame(out, session, frame, now)
             handled += 1
+            handled_bytes += len(frame)
         if not session.framer.buffered:
             session.partial_since = None
         elif session.partial_since is None:
@@ -535,7 +553,7 @@ class TServerCore:
         # will not carry out costs it next to nothing, however large
         message_type = read_header(frame)[0]
         if message_type not in _KEEPALIVE_TYPES:
-            refusal = self._admit_request(session, message_type, now)
+            refusal = self._admit_request(session, message_type, now, len(frame))
             if refusal is not None:
                 self._error(out, session, refusal, reference_id_of(frame), now)
                 return
@@ -547,8 +565,11 @@ class TServerCore:
             return
         self._handle(out, session, msg, now, admitted=True)
 
-    def _admit_request(self, session: Session, message_type: int, now: float) -> Refusal | None:
-        """The request-rate limit (a token taken), and RequestRegisterClient first."""
+    def _admit_request(
+        self, session: Session, message_type: int, now: float, size: int = 0
+    ) -> Refusal | None:
+        """The request-rate limit (a token taken), RequestRegisterClient first, and a frame no
+        longer than a request may be (its UserData cap and EVENT_OVERHEAD_BYTES)."""
         limit = self.settings.max_requests_per_second
         if limit:
             if now > session.tokens_at:
@@ -565,6 +586,13 @@ class TServerCore:
             return Refusal(
                 ErrorCode.ClientNotRegistered,
                 "send RequestRegisterClient before any other request",
+            )
+        cap = self.settings.max_request_user_data_bytes
+        if cap and size > cap + EVENT_OVERHEAD_BYTES:
+            return Refusal(
+                ErrorCode.UserDataTooLarge,
+                f"a request of {size} bytes: more than its UserData cap "
+                f"(server.max_request_user_data_bytes, {cap}) allows; not read",
             )
         return None
 

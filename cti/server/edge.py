@@ -31,9 +31,11 @@ from cti.server.core import Session, TServerCore
 
 log = logging.getLogger("ctiemu.server")
 
-#: Requests handled for one connection before the others get their turn (a burst from one
-#: client waits behind nobody's requests but its own).
+#: Requests (and bytes of them) handled for one connection before the others get their turn:
+#: a burst from one client, of many small frames or a few large ones, waits behind nobody's
+#: requests but its own.
 FRAMES_PER_TURN = 32
+BYTES_PER_TURN = 65536
 #: How long a session the server is closing may take to receive its last frames.
 CLOSE_FLUSH_SECONDS = 5.0
 RECEIVE_SIZE = 65536
@@ -262,13 +264,23 @@ class TServer:
             if self.capture is not None and session.id in self._captured:
                 self.capture.data(self._captured[session.id], C2S, bytes(data), self.now())
             self._ring(
-                self.core.receive_data(session, bytes(data), self.now(), max_frames=FRAMES_PER_TURN)
+                self.core.receive_data(
+                    session,
+                    bytes(data),
+                    self.now(),
+                    max_frames=FRAMES_PER_TURN,
+                    max_bytes=BYTES_PER_TURN,
+                )
             )
             while session.more_input and not session.closing:
                 # a burst: let every other connection have its turn before the next one
                 self._timers_changed.ring()
                 await trio.lowlevel.checkpoint()
-                self._ring(self.core.resume(session, self.now(), max_frames=FRAMES_PER_TURN))
+                self._ring(
+                    self.core.resume(
+                        session, self.now(), max_frames=FRAMES_PER_TURN, max_bytes=BYTES_PER_TURN
+                    )
+                )
             self._timers_changed.ring()
         return session.close_reason
 

@@ -806,7 +806,7 @@ def test_frames_the_server_will_not_carry_out_are_refused_from_their_header(
         return real_decode(frame)
 
     monkeypatch.setattr(core_module, "decode", counting_decode)
-    core = make_core(max_requests_per_second=5)
+    core = make_core(max_requests_per_second=5, max_request_user_data_bytes=65536)
     big = KVList([(f"k{i}", "x" * 50) for i in range(900)])  # about 55 KB: under 64 KiB
     stranger = core.open_session("10.0.0.6:1000", NOW)
     request = RequestDistributeUserEvent(
@@ -825,6 +825,14 @@ def test_frames_the_server_will_not_carry_out_are_refused_from_their_header(
     )
     assert refused >= 5  # (the handshake took tokens too)
     assert len(decoded) == 10 - refused  # only those carried out were decoded
+    # a request longer than its UserData cap allows is refused from its header too
+    capped = make_core(max_request_user_data_bytes=16384)
+    desk = connect(capped, "1001", app="desk")
+    decoded.clear()
+    capped.receive_data(desk, encode(request), NOW)
+    [error] = received(desk)
+    assert isinstance(error, EventError) and error.error_code == ErrorCode.UserDataTooLarge
+    assert error.reference_id == 31 and decoded == []
 
 
 # ------------------------------------------------------------------------------------------------

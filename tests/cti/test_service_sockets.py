@@ -162,7 +162,10 @@ async def test_a_slow_reader_is_dropped_and_the_others_keep_up(
     nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
 ) -> None:
     with trio.fail_after(30):
-        port = await start(nursery, config_with(max_output_bytes=256 * 1024))
+        port = await start(
+            nursery,
+            config_with(max_output_bytes=256 * 1024, max_request_user_data_bytes=65536),
+        )
         stuck = await Raw.connect(port, "stuck", "1002")  # and then it never reads
         big = KVList([("blob", "x" * 50_000)])
         sent = 120  # 6 MB: more than the kernel buffers and the output queue together
