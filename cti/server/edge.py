@@ -102,10 +102,6 @@ class TServer:
             self.epoch = time.time() - trio.current_time()
         return self.epoch + trio.current_time()
 
-    def clock(self) -> float:
-        """The server's time (`now`), for callers that take a clock function."""
-        return self.now()
-
     def wake(self) -> None:
         """Make the timer task look at the deadlines again: call it after feeding the core or
         its drivers from outside a request (a simulated caller injected into the network)."""
