@@ -162,8 +162,12 @@ class ProtocolError(Exception):
         attribute: int | None = None,
         offset: int | None = None,
         reference_id: int | None = None,
+        locate: bool = True,
     ) -> None:
         self.detail = detail
+        #: Whether the text says where (attribute, offset): not for a missing attribute, which the
+        #: detail names and whose offset (the frame's end, where it was looked for) would mislead.
+        self.locate = locate
         #: The ReferenceID of the request that failed, when it could be read: the EventError
         #: that reports the failure carries it.
         self.reference_id = reference_id
@@ -182,12 +186,12 @@ class ProtocolError(Exception):
                 where.append(f"message {MessageType(self.message_type).name}")
             except ValueError:
                 where.append(f"message type {self.message_type}")
-        if self.attribute is not None:
+        if self.attribute is not None and self.locate:
             try:
                 where.append(f"attribute {Attribute(self.attribute).name}")
             except ValueError:
                 where.append(f"attribute {self.attribute}")
-        if self.offset is not None:
+        if self.offset is not None and self.locate:
             where.append(f"offset {self.offset}")
         return f"{self.detail} ({', '.join(where)})" if where else self.detail
 
