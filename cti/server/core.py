@@ -183,6 +183,14 @@ class Session:
         self.pending_bytes = 0
         return data
 
+    def take_frames(self) -> list[bytes]:
+        """Everything pending, frame by frame (for a sans-IO user that shows frames apart, as
+        docs/protocol.md's worked example does, cti/server/walkthrough.py)."""
+        frames = list(self._output)
+        self._output.clear()
+        self.pending_bytes = 0
+        return frames
+
     def wants(self, event_type: int) -> bool:
         """Whether the input mask lets this event type through."""
         mask = self.input_mask
