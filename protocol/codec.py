@@ -256,6 +256,7 @@ def _error(
     message_type: int | None = None,
     attribute: int | None = None,
     offset: int | None = None,
+    locate: bool = True,
 ) -> MessageError:
     return MessageError(
         detail,
@@ -264,6 +265,7 @@ def _error(
         attribute=attribute,
         offset=offset,
         reference_id=_peek_reference_id(buf, len(buf)),
+        locate=locate,
     )
 
 
@@ -383,11 +385,12 @@ def decode(frame: bytes) -> Message:
         missing = next(fs for fs in cls.FIELDS if fs.mandatory and fs.spec.field not in values)
         raise _error(
             buf,
-            "mandatory attribute missing",
+            f"missing mandatory attribute {missing.spec.attribute.name}",
             code=ErrorCode.InvalidAttribute,
             message_type=mtype,
             attribute=missing.spec.attribute,
             offset=end,
+            locate=False,
         )
     # every value was checked above (type, width, UTF-8, enum), so skip the second validation
     return cls.from_wire(values)

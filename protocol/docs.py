@@ -37,7 +37,8 @@ def _enums() -> list[type[IntEnum]]:
 
 
 def _first_line(cls: type) -> str:
-    return (cls.__doc__ or "").strip().splitlines()[0]
+    """The docstring's first paragraph, as one line."""
+    return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
 
 
 def _kind(cls: type[Message]) -> str:

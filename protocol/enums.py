@@ -602,7 +602,7 @@ class MonitorNextCallType(IntEnum):
 
 class SimService(IntEnum):
     """PrivateMsgID values of ctiemu's simulation control (RequestPrivateService). Parameters
-    travel in UserData; docs/tserver.md lists them."""
+    travel in UserData, a call in the request's ConnID; docs/protocol.md lists them."""
 
     Inbound = 9001  #: a caller dials in: TrunkGroup, ANI, DNIS, [UserData], [Patience]
     Answer = 9002  #: the far end of ConnID answers: [Kind person|machine|fax|modem], [Talk]

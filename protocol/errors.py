@@ -67,7 +67,9 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
         "Retry once; report it if it repeats.",
     ),
     ErrorCode.InvalidAttribute: (
-        "A mandatory attribute is missing, repeated, or has a value out of its range.",
+        "A mandatory attribute is missing, an attribute is repeated, or a value is out of its "
+        "range (an Int outside its enumeration, a simulation-control parameter of the wrong "
+        "type).",
         "Fix the request; ErrorMessage names the attribute.",
     ),
     ErrorCode.ProtocolVersion: (
@@ -83,7 +85,8 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
         "Use a configured DN.",
     ),
     ErrorCode.MalformedMessage: (
-        "A frame was cut cleanly but its attributes could not be decoded. ErrorMessage names "
+        "A frame was cut cleanly but its attributes could not be decoded (cut short, bad "
+        "UTF-8, a value type other than the table's, a broken KVList). ErrorMessage names "
         "the message type, the attribute and the byte offset inside the frame.",
         "Fix the encoder; the connection stays open.",
     ),
@@ -101,7 +104,8 @@ ERROR_ADVICE: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.InvalidState: (
         "The request is not valid in the current state of the DN or call "
-        "(answering a call that is not ringing, calling from a DN already in a call, ...).",
+        "(answering a call that is not ringing, calling from a DN already in a call, a second "
+        "RequestRegisterClient, ...).",
         "Wait for the events that bring the DN into the right state.",
     ),
     ErrorCode.InvalidAgent: (
@@ -162,8 +166,12 @@ class ProtocolError(Exception):
         attribute: int | None = None,
         offset: int | None = None,
         reference_id: int | None = None,
+        locate: bool = True,
     ) -> None:
         self.detail = detail
+        #: Whether the text says where (attribute, offset): not for a missing attribute, which the
+        #: detail names and whose offset (the frame's end, where it was looked for) would mislead.
+        self.locate = locate
         #: The ReferenceID of the request that failed, when it could be read: the EventError
         #: that reports the failure carries it.
         self.reference_id = reference_id
@@ -182,12 +190,12 @@ class ProtocolError(Exception):
                 where.append(f"message {MessageType(self.message_type).name}")
             except ValueError:
                 where.append(f"message type {self.message_type}")
-        if self.attribute is not None:
+        if self.attribute is not None and self.locate:
             try:
                 where.append(f"attribute {Attribute(self.attribute).name}")
             except ValueError:
                 where.append(f"attribute {self.attribute}")
-        if self.offset is not None:
+        if self.offset is not None and self.locate:
             where.append(f"offset {self.offset}")
         return f"{self.detail} ({', '.join(where)})" if where else self.detail
 

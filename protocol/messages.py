@@ -249,7 +249,9 @@ ATTRIBUTES: dict[str, AttributeSpec] = {
             Attribute.PreviousConnID,
             "previous_conn_id",
             _C,
-            doc="the call this one consults from, or the held call",
+            doc="the call a consultation call consults from (on its events); the held call "
+            "(RequestAlternateCall, RequestReconnectCall); on EventPartyChanged and "
+            "EventPartyAdded, the consultation call merged away (see those events)",
         ),
         _spec(Attribute.PrivateMsgID, "private_msg_id", _I, doc="the private service or event"),
         _spec(Attribute.ProtocolVersion, "protocol_version", _S, doc='"major.minor", e.g. "1.0"'),
@@ -706,7 +708,8 @@ class RequestMakeCall(Request):
 
 @message(MessageType.RequestMakePredictiveCall)
 class RequestMakePredictiveCall(Request):
-    """Call OtherDN for ThisDN (a queue or routing point) with call progress detection."""
+    """Call OtherDN for ThisDN (a queue or routing point) with call progress detection. Not
+    carried out by this server yet: EventError 51 (UnsupportedOperation)."""
 
     this_dn: str
     other_dn: str
@@ -758,7 +761,9 @@ class RequestRetrieveCall(Request):
 
 @message(MessageType.RequestInitiateConference, answer=MessageType.EventHeld)
 class RequestInitiateConference(Request):
-    """Hold ConnID and dial OtherDN for a conference."""
+    """Hold ConnID and dial OtherDN for a conference. Answered by EventHeld on ConnID; the
+    consultation call's own ConnID arrives later on EventDialing at ThisDN, which carries no
+    ReferenceID and names ConnID in PreviousConnID."""
 
     this_dn: str
     conn_id: ConnID
@@ -793,7 +798,9 @@ class RequestDeleteFromConference(Request):
 
 @message(MessageType.RequestInitiateTransfer, answer=MessageType.EventHeld)
 class RequestInitiateTransfer(Request):
-    """Hold ConnID and dial OtherDN for a transfer."""
+    """Hold ConnID and dial OtherDN for a transfer. Answered by EventHeld on ConnID; the
+    consultation call's own ConnID arrives later on EventDialing at ThisDN, which carries no
+    ReferenceID and names ConnID in PreviousConnID."""
 
     this_dn: str
     conn_id: ConnID
@@ -1233,7 +1240,9 @@ class EventRinging(CallEvent):
 
 @message(MessageType.EventDialing)
 class EventDialing(CallEvent):
-    """ThisDN is dialing OtherDN."""
+    """ThisDN is dialing OtherDN. For a consultation call (RequestInitiateTransfer or
+    RequestInitiateConference) it carries no ReferenceID, and PreviousConnID names the held
+    call it consults from: that is how the requester learns the new ConnID."""
 
     call_id: int
     this_dn_role: DNRole
@@ -1458,7 +1467,10 @@ class EventRetrieved(CallEvent):
 
 @message(MessageType.EventPartyChanged)
 class EventPartyChanged(CallEvent):
-    """A party of the call was replaced (a transfer completed)."""
+    """A party of the call was replaced (a transfer completed). ConnID is the call that
+    remains. After a two-step transfer PreviousConnID is the consultation call, merged away:
+    a client that knew it must name the call by ConnID from now on. After a single-step
+    transfer PreviousConnID is ConnID itself."""
 
     call_id: int
     call_state: CallState
@@ -1492,7 +1504,10 @@ class EventPartyChanged(CallEvent):
 
 @message(MessageType.EventPartyAdded)
 class EventPartyAdded(CallEvent):
-    """A party joined the call (a conference completed)."""
+    """A party joined the call (a conference completed). ConnID is the call that remains.
+    After a two-step conference PreviousConnID is the consultation call, merged away: a
+    client that knew it must name the call by ConnID from now on. After a single-step
+    conference there is none."""
 
     call_id: int | None = None
     call_state: CallState

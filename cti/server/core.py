@@ -34,6 +34,7 @@ from protocol.enums import (
 from protocol.errors import ErrorCode, FrameError, MessageError, Refusal
 from protocol.framer import Framer
 from protocol.messages import (
+    CATALOGUE,
     PROTOCOL_VERSION,
     Event,
     EventACK,
@@ -182,6 +183,14 @@ class Session:
         self.pending_bytes = 0
         return data
 
+    def take_frames(self) -> list[bytes]:
+        """Everything pending, frame by frame (for a sans-IO user that shows frames apart, as
+        docs/protocol.md's worked example does, cti/server/walkthrough.py)."""
+        frames = list(self._output)
+        self._output.clear()
+        self.pending_bytes = 0
+        return frames
+
     def wants(self, event_type: int) -> bool:
         """Whether the input mask lets this event type through."""
         mask = self.input_mask
@@ -309,6 +318,7 @@ class TServerCore:
             RequestGiveSilenceTreatment: self._on_give_treatment,
             RequestGiveRingBackTreatment: self._on_give_treatment,
         }
+        self._handled_types = frozenset(int(t.MESSAGE_TYPE) for t in self._handlers)
 
     @property
     def handled_requests(self) -> frozenset[type[Message]]:
@@ -553,7 +563,9 @@ class TServerCore:
         # will not carry out costs it next to nothing, however large
         message_type = read_header(frame)[0]
         if message_type not in _KEEPALIVE_TYPES:
-            refusal = self._admit_request(session, message_type, now, len(frame))
+            refusal = self._admit_request(
+                session, message_type, now, len(frame)
+            ) or self._unhandled(message_type)
             if refusal is not None:
                 self._error(out, session, refusal, reference_id_of(frame), now)
                 return
@@ -595,6 +607,16 @@ class TServerCore:
                 f"(server.max_request_user_data_bytes, {cap}) allows; not read",
             )
         return None
+
+    def _unhandled(self, message_type: int) -> Refusal | None:
+        """EventError 51 for a message type this server does not carry out (an unknown
+        number, an event a client sent, a request without a handler), decided from the
+        header alone: whatever the body holds, missing attributes included, the answer is 51."""
+        if message_type in self._handled_types:
+            return None
+        cls = CATALOGUE.get(message_type)
+        name = cls.__name__ if cls is not None else f"message type {message_type}"
+        return Refusal(ErrorCode.UnsupportedOperation, f"{name} is not supported by this server")
 
     def handle_request(self, session: Session, msg: Message, now: float) -> Outbox:
         """One decoded message from a client. Returns the sessions with new output."""

@@ -238,6 +238,20 @@ def test_events_sent_by_a_client_are_refused(core: TServerCore) -> None:
     assert isinstance(err, EventError) and err.error_code == ErrorCode.UnsupportedOperation
 
 
+def test_an_event_sent_by_a_client_is_51_whatever_its_content(core: TServerCore) -> None:
+    """Decided from the header: an event missing its mandatory attributes is still 51, not
+    53, and so is a catalogued request the server does not carry out (docs/protocol.md)."""
+    s = client(core, "1001")
+    ref = struct.pack(">HBIq", 2, 1, 8, 9)  # only a ReferenceID: ThisDN etc. are missing
+    for message_type in (EventRinging.MESSAGE_TYPE, 15):  # 15: RequestMakePredictiveCall
+        send(core, s, struct.pack(">2sHI", b"CT", message_type, len(ref)) + ref)
+        [err] = received(s)
+        assert isinstance(err, EventError)
+        assert (err.error_code, err.reference_id) == (ErrorCode.UnsupportedOperation, 9)
+        assert "is not supported by this server" in (err.error_message or "")
+    assert not s.closing
+
+
 def test_malformed_frame_gets_error_and_connection_survives(core: TServerCore) -> None:
     s = client(core, "1001")
     body = struct.pack(">HBI", 20, 2, 2) + b"\xff\xfe" + struct.pack(">HBIq", 2, 1, 8, 44)

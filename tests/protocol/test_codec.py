@@ -224,6 +224,16 @@ def test_wrong_value_type() -> None:
     body = _int(Attribute.ThisDN, 1002)
     err = _decode_error(_frame(ANSWER, body))
     assert (err.attribute, err.offset) == (Attribute.ThisDN, 8 + 2)
+    assert err.code == ErrorCode.MalformedMessage  # 701, as docs/protocol.md says
+
+
+def test_unknown_value_type_in_a_kvlist_refuses_the_frame() -> None:
+    kv_body = struct.pack(">I", 1) + struct.pack(">H", 1) + b"k" + struct.pack(">BI", 9, 1) + b"v"
+    body = _str(Attribute.ThisDN, "1") + _str(Attribute.OtherDN, "2")
+    body += _attr(Attribute.UserData, ValueType.KVList, kv_body)
+    err = _decode_error(_frame(MessageType.RequestMakeCall, body))
+    assert (err.code, err.attribute) == (ErrorCode.MalformedMessage, Attribute.UserData)
+    assert "unknown value type 9" in err.detail
 
 
 def test_wrong_int_width() -> None:
@@ -235,6 +245,8 @@ def test_wrong_int_width() -> None:
 def test_missing_mandatory_attribute() -> None:
     err = _decode_error(_frame(ANSWER, _str(Attribute.ThisDN, "1002")))
     assert (err.code, err.attribute) == (ErrorCode.InvalidAttribute, Attribute.ConnID)
+    # the text names the attribute and quotes no offset (docs/protocol.md, "Errors")
+    assert str(err) == "missing mandatory attribute ConnID (message RequestAnswerCall)"
 
 
 def test_enum_out_of_range() -> None:
