@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import trio
 import trio.testing
 
-from cti.client import TClient, TServerError, open_client
+from cti.client import Connector, TClient, TServerError, open_client
 from cti.server.build import build_server
 from cti.server.config import parse_config
 from cti.server.edge import TServer
@@ -205,9 +205,8 @@ async def one_hour(seed: int) -> tuple[Log, list[Desk], TServer]:
 
 
 async def _client(
-    connect: object, name: str, task_status: trio.TaskStatus[TClient] = trio.TASK_STATUS_IGNORED
+    connect: Connector, name: str, task_status: trio.TaskStatus[TClient] = trio.TASK_STATUS_IGNORED
 ) -> None:
-    assert callable(connect)
     async with open_client(connect=connect, application_name=name) as client:
         task_status.started(client)
         await trio.sleep_forever()
