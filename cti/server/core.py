@@ -112,6 +112,51 @@ _ANSWER_KINDS = {
 }
 
 
+class _SimParams:
+    """A simulation-control request's service and its UserData parameters, read with the
+    types docs/protocol.md gives them (a wrong one: EventError 53)."""
+
+    def __init__(self, service: SimService, request: RequestPrivateService) -> None:
+        self.service = service
+        self.request = request
+        self.params = request.user_data or KVList()
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.params.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise Refusal(ErrorCode.InvalidAttribute, f"{self.service.name} needs {key} (a string)")
+        return value
+
+    def number(self, key: str, default: int) -> int:
+        value = self.params.get(key, default)
+        if not isinstance(value, int) or value < 0:
+            raise Refusal(
+                ErrorCode.InvalidAttribute,
+                f"{self.service.name}: {key} must be seconds (an integer)",
+            )
+        return value
+
+
+def _answer(simulator: Simulator, conn_id: ConnID, sim: _SimParams, now: float) -> None:
+    kind = _ANSWER_KINDS.get(sim.text("Kind", "person"))
+    if kind is None:
+        raise Refusal(
+            ErrorCode.InvalidAttribute, f"Answer: Kind is one of {', '.join(_ANSWER_KINDS)}"
+        )
+    simulator.answer(conn_id, now, kind, talk=sim.number("Talk", 60))
+
+
+#: What the far end of a trunk call does, by service.
+_FAR_END_ACTIONS: dict[SimService, Callable[[Simulator, ConnID, _SimParams, float], None]] = {
+    SimService.Answer: _answer,
+    SimService.Busy: lambda simulator, conn_id, _sim, now: simulator.busy(conn_id, now),
+    SimService.HangUp: lambda simulator, conn_id, _sim, now: simulator.hang_up(conn_id, now),
+    SimService.Digits: lambda simulator, conn_id, sim, now: simulator.press(
+        conn_id, sim.text("Digits"), now
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ServerIdentity:
     """What EventServerInfo tells a client about this server."""
@@ -1054,62 +1099,57 @@ class TServerCore:
     def _simulate(
         self, out: Outbox, service: SimService, req: RequestPrivateService, now: float
     ) -> dict[str, Any]:
-        params = req.user_data or KVList()
+        """One simulation-control service, through the table of services (SIM_SERVICES)."""
+        handler = _SIM_SERVICES.get(service)
+        if handler is None:  # Trace is answered before: every other service is in the table
+            raise Refusal(ErrorCode.UnsupportedOperation, f"{service.name} is not simulated")
+        return handler(self, out, _SimParams(service, req), now)
 
-        def text(key: str, default: str | None = None) -> str:
-            value = params.get(key, default)
-            if not isinstance(value, str) or not value:
-                raise Refusal(ErrorCode.InvalidAttribute, f"{service.name} needs {key} (a string)")
-            return value
+    def _sim_in_service(self, out: Outbox, sim: _SimParams, now: float) -> dict[str, Any]:
+        dn = sim.request.this_dn
+        if not self.switch.has_dn(dn):
+            raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
+        back = sim.service is SimService.BackInService
+        self._publish(out, self.switch.set_in_service(dn, back, now=now), now, None, None)
+        return {"ThisDN": dn, "InService": int(self.switch.in_service(dn))}
 
-        def number(key: str, default: int) -> int:
-            value = params.get(key, default)
-            if not isinstance(value, int) or value < 0:
-                raise Refusal(
-                    ErrorCode.InvalidAttribute,
-                    f"{service.name}: {key} must be seconds (an integer)",
-                )
-            return value
+    def _sim_group(self, sim: _SimParams) -> tuple[str, Simulator]:
+        groups = [g.name for g in self.switch.config.trunk_groups]
+        group = sim.text("TrunkGroup", groups[0] if groups else None)
+        return group, self._simulator(group)
 
-        if service in (SimService.OutOfService, SimService.BackInService):
-            dn = req.this_dn
-            if not self.switch.has_dn(dn):
-                raise Refusal(ErrorCode.DNNotConfigured, f"DN {dn!r} is not configured", this_dn=dn)
-            events = self.switch.set_in_service(dn, service is SimService.BackInService, now=now)
-            self._publish(out, events, now, None, None)
-            return {"ThisDN": dn, "InService": int(self.switch.in_service(dn))}
-        if service in (SimService.Inbound, SimService.TrunkDown, SimService.TrunkUp):
-            groups = [g.name for g in self.switch.config.trunk_groups]
-            group = text("TrunkGroup", groups[0] if groups else None)
-            simulator = self._simulator(group)
-            if service is SimService.TrunkDown:
-                simulator.fail_link(group, now, "simulation control")
-            elif service is SimService.TrunkUp:
-                simulator.restore_link(group, now)
-            else:
-                data = params.get("UserData")
-                if data is not None and not isinstance(data, KVList):
-                    raise Refusal(ErrorCode.InvalidAttribute, "Inbound: UserData must be a list")
-                patience = params.get("Patience")
-                ref = simulator.inbound(
-                    group,
-                    text("ANI"),
-                    text("DNIS"),
-                    now,
-                    user_data=data,
-                    patience=None if patience is None else number("Patience", 0),
-                )
-                self._advance(out, now)
-                conn = simulator.conn_of(ref)
-                if conn is None:
-                    raise Refusal(
-                        ErrorCode.InvalidState, f"the switch refused the inbound call ({ref})"
-                    )
-                return {"conn_id": conn, "Ref": ref, "TrunkGroup": group}
-            self._advance(out, now)
-            return {"TrunkGroup": group, "LinkUp": int(self.switch.link_up(group))}
-        # services about one call's far end
-        conn_id = req.conn_id
+    def _sim_inbound(self, out: Outbox, sim: _SimParams, now: float) -> dict[str, Any]:
+        group, simulator = self._sim_group(sim)
+        data = sim.params.get("UserData")
+        if data is not None and not isinstance(data, KVList):
+            raise Refusal(ErrorCode.InvalidAttribute, "Inbound: UserData must be a list")
+        patience = sim.params.get("Patience")
+        ref = simulator.inbound(
+            group,
+            sim.text("ANI"),
+            sim.text("DNIS"),
+            now,
+            user_data=data,
+            patience=None if patience is None else sim.number("Patience", 0),
+        )
+        self._advance(out, now)
+        conn = simulator.conn_of(ref)
+        if conn is None:
+            raise Refusal(ErrorCode.InvalidState, f"the switch refused the inbound call ({ref})")
+        return {"conn_id": conn, "Ref": ref, "TrunkGroup": group}
+
+    def _sim_link(self, out: Outbox, sim: _SimParams, now: float) -> dict[str, Any]:
+        group, simulator = self._sim_group(sim)
+        if sim.service is SimService.TrunkDown:
+            simulator.fail_link(group, now, "simulation control")
+        else:
+            simulator.restore_link(group, now)
+        self._advance(out, now)
+        return {"TrunkGroup": group, "LinkUp": int(self.switch.link_up(group))}
+
+    def _sim_far_end(self, out: Outbox, sim: _SimParams, now: float) -> dict[str, Any]:
+        """The services about one trunk call's far end: Answer, Busy, HangUp, Digits."""
+        service, conn_id = sim.service, sim.request.conn_id
         if conn_id is None:
             raise Refusal(
                 ErrorCode.InvalidConnID,
@@ -1130,19 +1170,7 @@ class TServerCore:
                 "end of a trunk call",
             )
         simulator = self._simulator(call.trunk_group)
-        if service is SimService.Answer:
-            kind = _ANSWER_KINDS.get(text("Kind", "person"))
-            if kind is None:
-                raise Refusal(
-                    ErrorCode.InvalidAttribute, f"Answer: Kind is one of {', '.join(_ANSWER_KINDS)}"
-                )
-            simulator.answer(conn_id, now, kind, talk=number("Talk", 60))
-        elif service is SimService.Busy:
-            simulator.busy(conn_id, now)
-        elif service is SimService.HangUp:
-            simulator.hang_up(conn_id, now)
-        else:
-            simulator.press(conn_id, text("Digits"), now)
+        _FAR_END_ACTIONS[service](simulator, conn_id, sim, now)
         self._advance(out, now)
         return {}
 
@@ -1415,3 +1443,20 @@ _CONTROL = (RegisterMode.Share, RegisterMode.Private)
 def _major_version(text: str) -> int | None:
     major, _, _minor = text.partition(".")
     return int(major) if major.isdigit() else None
+
+
+#: Simulation control: each service (but Trace, answered before any right is checked) and the
+#: core's handler for it.
+_SIM_SERVICES: dict[
+    SimService, Callable[[TServerCore, Outbox, _SimParams, float], dict[str, Any]]
+] = {
+    SimService.Inbound: TServerCore._sim_inbound,
+    SimService.TrunkDown: TServerCore._sim_link,
+    SimService.TrunkUp: TServerCore._sim_link,
+    SimService.OutOfService: TServerCore._sim_in_service,
+    SimService.BackInService: TServerCore._sim_in_service,
+    SimService.Answer: TServerCore._sim_far_end,
+    SimService.Busy: TServerCore._sim_far_end,
+    SimService.HangUp: TServerCore._sim_far_end,
+    SimService.Digits: TServerCore._sim_far_end,
+}

@@ -46,3 +46,14 @@ def test_handled_requests_and_the_capability_mask_come_from_the_table() -> None:
         assert mask[n // 8] & (1 << (n % 8)), request_type.__name__
     assert sum(bin(byte).count("1") for byte in mask) == len(core.handled_requests)
     assert RequestAnswerCall in SWITCH_REQUESTS
+
+
+def test_every_simulation_service_has_its_handler_in_the_table() -> None:
+    """Simulation control dispatches through tables (SimService -> handler; far-end service
+    -> action), not an if-chain: every service is in them, Trace aside (answered first)."""
+    from cti.server.core import _FAR_END_ACTIONS, _SIM_SERVICES, TServerCore
+    from protocol.enums import SimService
+
+    assert set(_SIM_SERVICES) == set(SimService) - {SimService.Trace}
+    far_end = {s for s, handler in _SIM_SERVICES.items() if handler is TServerCore._sim_far_end}
+    assert far_end == set(_FAR_END_ACTIONS)
