@@ -5,12 +5,16 @@ queued on each Session (`Session.take_output()`), and the core says which sessio
 output. The trio edge (cti.server) only moves bytes and rings doorbells; everything a client
 can observe is decided here, with time passed in.
 
-Per request: the framer cuts frames, the codec decodes them (a bad frame -> EventError, a
-broken stream -> EventError then close), the core checks the session may do this (client
-registered, DN registered and not in Monitor mode), calls the switch operation, then stamps
-each resulting event once (EventSequenceNumber, time) and delivers it to every session
-registered on its ThisDN. The first event at the requesting DN carries the request's
-ReferenceID, for the requester only.
+Per request: the framer cuts frames (in turns, `max_frames`/`max_bytes`, when the edge asks);
+a frame the server will not carry out is refused from its header (rate limit, before the
+handshake, too long, a type it does not handle); the codec decodes the others (a bad frame ->
+EventError, a broken stream -> EventError then close); the core checks the session may do this
+(client registered, DN registered and not in Monitor mode), carries the request out (the
+call-control requests through cti.server.requests' table, simulation control through
+_SIM_SERVICES), then stamps each resulting event once (EventSequenceNumber, time) and delivers
+it to every session registered on its ThisDN. The first event at the requesting DN carries the
+request's ReferenceID, for the requester only. Every entry point (receive_data, resume,
+advance, sweep, open/close_session) returns its own outbox: the sessions with new output.
 """
 
 from __future__ import annotations
