@@ -69,7 +69,8 @@ def server_ssl_context(certificate: str, private_key: str) -> ssl.SSLContext | N
 
 
 class TServer:
-    """Serves a TServerCore over TCP (or TLS)."""
+    """Serves a TServerCore over TCP (or TLS), and over in-memory streams to clients in the
+    same process. Everything reaches the core through a connection: simulation control too."""
 
     def __init__(
         self,
@@ -101,11 +102,6 @@ class TServer:
         if self.epoch is None:
             self.epoch = time.time() - trio.current_time()
         return self.epoch + trio.current_time()
-
-    def wake(self) -> None:
-        """Make the timer task look at the deadlines again: call it after feeding the core or
-        its drivers from outside a request (a simulated caller injected into the network)."""
-        self._timers_changed.ring()
 
     async def serve(
         self,
