@@ -80,6 +80,14 @@ class StreamBroken:
 Received = Incoming | Undecodable | StreamBroken
 
 
+def check_keepalive_settings(interval: float | None, timeout: float) -> None:
+    """ValueError unless the interval is positive (or None: no probing) and the timeout is."""
+    if interval is not None and not interval > 0:
+        raise ValueError(f"keepalive_interval must be positive or None: {interval}")
+    if not timeout > 0:
+        raise ValueError(f"keepalive_timeout must be positive: {timeout}")
+
+
 class ClientConnection:
     """One client connection to a T-Server, without I/O (see the module docstring)."""
 
@@ -91,10 +99,7 @@ class ClientConnection:
         keepalive_interval: float | None = None,
         keepalive_timeout: float = 10.0,
     ) -> None:
-        if keepalive_interval is not None and not keepalive_interval > 0:
-            raise ValueError(f"keepalive_interval must be positive or None: {keepalive_interval}")
-        if not keepalive_timeout > 0:
-            raise ValueError(f"keepalive_timeout must be positive: {keepalive_timeout}")
+        check_keepalive_settings(keepalive_interval, keepalive_timeout)
         self._framer = Framer(max_frame_size)
         self._next_reference = 1
         self._in_flight: set[int] = set()

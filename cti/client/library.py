@@ -38,7 +38,13 @@ from typing import TypeVar
 
 import trio
 
-from cti.client.connection import ClientConnection, Incoming, StreamBroken, Undecodable
+from cti.client.connection import (
+    ClientConnection,
+    Incoming,
+    StreamBroken,
+    Undecodable,
+    check_keepalive_settings,
+)
 from protocol.enums import RegisterMode
 from protocol.messages import (
     PROTOCOL_VERSION,
@@ -135,10 +141,7 @@ class TClient:
         on_reconnect: ReconnectHook | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        if keepalive_interval is not None and not keepalive_interval > 0:
-            raise ValueError(f"keepalive_interval must be positive or None: {keepalive_interval}")
-        if not keepalive_timeout > 0:
-            raise ValueError(f"keepalive_timeout must be positive: {keepalive_timeout}")
+        check_keepalive_settings(keepalive_interval, keepalive_timeout)
         delays = tuple(float(d) for d in reconnect_delays)
         if not delays or any(not d >= 0 for d in delays):
             raise ValueError(f"reconnect_delays must be non-negative and not empty: {delays}")

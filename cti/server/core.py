@@ -227,16 +227,12 @@ class Session:
 
     def take_output(self) -> bytes:
         """Everything pending, as one buffer for one write."""
-        data = b"".join(self._output)
-        self._output.clear()
-        self.pending_bytes = 0
-        return data
+        return b"".join(self.take_frames())
 
     def take_frames(self) -> list[bytes]:
         """Everything pending, frame by frame (for a sans-IO user that shows frames apart, as
         docs/protocol.md's worked example does, cti/server/walkthrough.py)."""
-        frames = list(self._output)
-        self._output.clear()
+        frames, self._output = self._output, []
         self.pending_bytes = 0
         return frames
 
@@ -686,22 +682,12 @@ class TServerCore:
         if isinstance(msg, KeepAliveAnswer):  # the answer to a probe of ours: nothing to do
             session.speaks_keepalive = True
             return
-        handler = self._handlers.get(type(msg))
         try:
-            if not admitted and (
-                refusal := self._admit_request(session, int(msg.MESSAGE_TYPE), now)
-            ):
-                raise refusal
-            if not isinstance(msg, Request) or handler is None:
-                raise Refusal(
-                    ErrorCode.UnsupportedOperation,
-                    f"{msg.MESSAGE_TYPE.name} is not supported by this server",
-                )
-            if session.application_name is None and not isinstance(msg, RequestRegisterClient):
-                raise Refusal(
-                    ErrorCode.ClientNotRegistered,
-                    "send RequestRegisterClient before any other request",
-                )
+            if not admitted:  # a decoded message handed in: the same checks as a frame's
+                kind = int(msg.MESSAGE_TYPE)
+                if refusal := self._admit_request(session, kind, now) or self._unhandled(kind):
+                    raise refusal
+            handler = self._handlers[type(msg)]
             cap = self.settings.max_request_user_data_bytes
             user_data = getattr(msg, "user_data", None)
             if cap and user_data is not None and (size := kvlist_size(user_data)) > cap:
@@ -1057,7 +1043,7 @@ class TServerCore:
                 f"({', '.join(f'{s.value} {s.name}' for s in SimService)})",
             ) from None
         if service is SimService.Trace:
-            result = self._sim_trace(out, session, rights, req)
+            result = self._sim_trace(session, rights, req)
         else:
             if not rights.simulation:
                 raise Refusal(
@@ -1076,7 +1062,7 @@ class TServerCore:
         self._deliver_to(out, session, self._stamp(info, now))
 
     def _sim_trace(
-        self, out: Outbox, session: Session, rights: ApplicationConfig, req: RequestPrivateService
+        self, session: Session, rights: ApplicationConfig, req: RequestPrivateService
     ) -> dict[str, Any]:
         params = req.user_data or KVList()
         target_id = params.get("Session", session.id)
