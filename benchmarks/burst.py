@@ -58,7 +58,8 @@ from protocol.messages import (
 QUERY = RequestQueryAddress(this_dn="1001", address_info_type=AddressInfoType.AddressStatus)
 TARGET_P99_MS = 50.0
 ATTACK_RATIO_MAX = 3.0
-Attack = Callable[[int, trio.Event], Awaitable[None]]
+#: An attack: (server port, stop, pairs per large frame) -> runs until stop is set.
+Attack = Callable[[int, trio.Event, int], Awaitable[None]]
 
 
 async def victim(port: int, period: float, stop: trio.Event, latencies: list[float]) -> None:
@@ -127,7 +128,7 @@ def pairs_frame(message_type: int, pairs: int, value: bytes) -> bytes:
     return header + payload
 
 
-async def before_handshake(port: int, stop: trio.Event) -> None:
+async def before_handshake(port: int, stop: trio.Event, _large_pairs: int) -> None:
     """Send 1 MiB frames of 130,000 pairs before registering; reconnect when closed."""
     frame = pairs_frame(int(RequestAttachUserData.MESSAGE_TYPE), 130_000, b"")
     while not stop.is_set():
@@ -141,12 +142,9 @@ async def before_handshake(port: int, stop: trio.Event) -> None:
             await trio.aclose_forcefully(stream)
 
 
-LARGE_PAIRS = [900]
-
-
-async def large_frames(port: int, stop: trio.Event) -> None:
-    """A registered client sending frames of LARGE_PAIRS pairs, four in flight."""
-    frame = pairs_frame(int(RequestDistributeUserEvent.MESSAGE_TYPE), LARGE_PAIRS[0], b"xxxxxx")
+async def large_frames(port: int, stop: trio.Event, large_pairs: int) -> None:
+    """A registered client sending frames of `large_pairs` pairs, four in flight."""
+    frame = pairs_frame(int(RequestDistributeUserEvent.MESSAGE_TYPE), large_pairs, b"xxxxxx")
     stream, _connection = await registered(port, "large")
     counter = FrameCounter()
     in_flight = trio.Semaphore(4)
@@ -169,33 +167,34 @@ async def large_frames(port: int, stop: trio.Event) -> None:
 ATTACKS: dict[str, Attack] = {"before_handshake": before_handshake, "large_frames": large_frames}
 
 
-async def attack_for(name: str, port: int, attackers: int, seconds: float) -> None:
+async def attack_for(
+    name: str, port: int, *, attackers: int, seconds: float, large_pairs: int
+) -> None:
     """Run one attack with `attackers` connections for `seconds` (the attacker process)."""
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         for _ in range(attackers):
-            nursery.start_soon(ATTACKS[name], port, stop)
+            nursery.start_soon(ATTACKS[name], port, stop, large_pairs)
         await trio.sleep(seconds)
         stop.set()
 
 
 async def under_attack(
-    port: int, period: float, seconds: float, name: str, attackers: int
+    port: int, name: str, *, period: float, seconds: float, attackers: int, large_pairs: int
 ) -> list[float]:
     """The victim's latencies while another process (this script, --attack NAME) attacks:
     the attackers' own work must not slow the victim's process."""
     command = [sys.executable, __file__, "--attack", name, "--port", str(port)]
     command += ["--attackers", str(attackers), "--seconds", str(seconds + 1.0)]
-    command += ["--large-pairs", str(LARGE_PAIRS[0])]
+    command += ["--large-pairs", str(large_pairs)]
     latencies: list[float] = []
     async with trio.open_nursery() as nursery:
-        process = await nursery.start(partial(trio.run_process, command, check=True))
+        await nursery.start(partial(trio.run_process, command, check=True))
         await trio.sleep(0.5)  # the attack under way before the victim starts
         stop = trio.Event()
         nursery.start_soon(victim, port, period, stop, latencies)
         await trio.sleep(seconds)
         stop.set()
-        del process
     latencies.sort()
     return latencies
 
@@ -210,7 +209,14 @@ def figures(latencies: list[float]) -> dict[str, float]:
 
 
 async def measure(
-    port: int, *, burst: int, bursts: int, gap: float, period: float, attackers: int
+    port: int,
+    *,
+    burst: int,
+    bursts: int,
+    gap: float,
+    period: float,
+    attackers: int,
+    large_pairs: int,
 ) -> dict[str, object]:
     seconds = bursts * gap + 1.0
     alone: list[float] = []
@@ -231,7 +237,14 @@ async def measure(
     p99_alone, p99_during = percentile(alone, 99), percentile(during, 99)
     attacks: dict[str, dict[str, object]] = {}
     for name in ATTACKS:
-        hit = await under_attack(port, period, seconds, name, attackers)
+        hit = await under_attack(
+            port,
+            name,
+            period=period,
+            seconds=seconds,
+            attackers=attackers,
+            large_pairs=large_pairs,
+        )
         p99 = percentile(hit, 99)
         attacks[name] = {
             **figures(hit),
@@ -243,7 +256,7 @@ async def measure(
         "burst": burst,
         "bursts": bursts,
         "attackers": attackers,
-        "large_pairs": LARGE_PAIRS[0],
+        "large_pairs": large_pairs,
         "victim_ms": {"alone": figures(alone), "during_bursts": figures(during)},
         "p99_ratio": round(p99_during / p99_alone, 2),
         "burst_ms": {"median": round(sorted(took)[len(took) // 2], 1), "max": round(max(took), 1)},
@@ -265,9 +278,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    LARGE_PAIRS[0] = args.large_pairs
     if args.attack:  # the attacker process of under_attack
-        trio.run(attack_for, args.attack, args.port, args.attackers, args.seconds)
+        attack = partial(
+            attack_for,
+            args.attack,
+            args.port,
+            attackers=args.attackers,
+            seconds=args.seconds,
+            large_pairs=args.large_pairs,
+        )
+        trio.run(attack)
         return
     with tempfile.TemporaryDirectory(prefix="ctiemu-burst-") as tmp:
         config = Path(tmp) / "burst.toml"
@@ -287,6 +307,7 @@ def main() -> None:
                     gap=args.gap,
                     period=args.period / 1000,
                     attackers=args.attackers,
+                    large_pairs=args.large_pairs,
                 )
                 result = trio.run(run)
             finally:

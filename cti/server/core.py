@@ -620,7 +620,7 @@ class TServerCore:
             log.debug("session %d: %s", session.id, err)
             self._error(out, session, Refusal(err.code, str(err)), err.reference_id, now)
             return
-        self._handle(out, session, msg, now, admitted=True)
+        self._handle(out, session, msg, now, frame_size=len(frame))
 
     def _admit_request(
         self, session: Session, message_type: int, now: float, size: int = 0
@@ -670,9 +670,16 @@ class TServerCore:
         return out
 
     def _handle(
-        self, out: Outbox, session: Session, msg: Message, now: float, *, admitted: bool = False
+        self,
+        out: Outbox,
+        session: Session,
+        msg: Message,
+        now: float,
+        *,
+        frame_size: int | None = None,
     ) -> None:
-        """One decoded message; `admitted`: `_admit_request` has already let it through."""
+        """One decoded message. `frame_size`: the frame it came in, which the admission checks
+        have already let through; None for a message handed in decoded."""
         if session.trace and session.trace_allows(now):
             trace_log.info("%s <- %r", session.describe(), msg)
         if isinstance(msg, KeepAliveProbe):  # answered at once, even before the handshake
@@ -683,14 +690,19 @@ class TServerCore:
             session.speaks_keepalive = True
             return
         try:
-            if not admitted:  # a decoded message handed in: the same checks as a frame's
+            if frame_size is None:  # a decoded message handed in: the same checks as a frame's
                 kind = int(msg.MESSAGE_TYPE)
                 if refusal := self._admit_request(session, kind, now) or self._unhandled(kind):
                     raise refusal
             handler = self._handlers[type(msg)]
             cap = self.settings.max_request_user_data_bytes
             user_data = getattr(msg, "user_data", None)
-            if cap and user_data is not None and (size := kvlist_size(user_data)) > cap:
+            if (
+                cap
+                and user_data is not None
+                and (frame_size is None or frame_size > cap)  # else it cannot be over the cap
+                and (size := kvlist_size(user_data)) > cap
+            ):
                 raise Refusal(
                     ErrorCode.UserDataTooLarge,
                     f"the request's UserData is {size} bytes, over the {cap} bytes a request may "
